@@ -1,0 +1,28 @@
+# Both entry points bootstrap their own virtual environment in .venv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test reports bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: the main job on the embedded default (the book's §3.4 network)
+demo: $(STAMP)
+	$(BIN)/nnverify forward
+
+## test: the whole suite (Hypothesis profile from NNVERIFY_PROFILE, default dev; CI uses ci)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## bench: performance ratios measured side by side
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,5 @@
+import sys
+
+from nnverify.cli import main
+
+sys.exit(main())

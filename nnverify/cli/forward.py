@@ -1,0 +1,70 @@
+"""``nnverify forward``: run the NumPy forward pass and print every layer in the book's names."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from nnverify.cli.common import (
+    add_input_arguments,
+    add_network_arguments,
+    add_output_arguments,
+    inputs_from_args,
+    network_from_args,
+    print_json,
+)
+from nnverify.numeric import forward
+
+HELP = "run the NumPy forward pass and print each layer's a and z and the output y"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_network_arguments(p)
+    add_input_arguments(p)
+    add_output_arguments(p)
+    p.add_argument("--full", action="store_true", help="print every value of large arrays")
+
+
+def _fmt(arr: np.ndarray, full: bool) -> str:
+    """Eight significant decimals as the book prints them, trimmed: [0.3, 0.7, 1.1]."""
+    def one(v: np.floating) -> str:
+        return np.format_float_positional(v, precision=8, unique=True, trim="0") if abs(v) >= 1e-4 or v == 0 \
+            else np.format_float_scientific(v, precision=7, unique=True, trim="-")
+
+    return np.array2string(
+        arr,
+        separator=", ",
+        max_line_width=100,
+        threshold=10**9 if full else 12,
+        edgeitems=3,
+        formatter={"float_kind": one},
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    network = network_from_args(args)
+    inputs = inputs_from_args(args, network)
+    x = inputs.as_dtype(network.dtype)
+    if inputs.single:
+        x = x[0]
+    fp = forward(network, x)
+    if args.json:
+        print_json({
+            "network": network.describe(),
+            "dtype": str(network.dtype),
+            "x": fp.x,
+            "layers": [{"a": a, "z": z} for a, z in zip(fp.a, fp.z)],
+            "y": fp.y,
+        })
+        return 0
+    print(f"network: {network.describe()}")
+    batch = f" (batch of {x.shape[0]})" if x.ndim == 2 else ""
+    print(f"x  = {_fmt(fp.x, args.full)}{batch}")
+    L = len(network.layers)
+    for l, (a, z, layer) in enumerate(zip(fp.a, fp.z, network.layers), start=1):
+        h = layer.activation.value
+        print(f"A{l} = {_fmt(a, args.full)}")
+        name = "Y " if l == L else f"Z{l}"
+        print(f"{name} = {_fmt(z, args.full)}    # {'sigma' if l == L else 'h'} = {h}")
+    return 0

@@ -1,0 +1,90 @@
+"""Lossless conversions between floats, literal text and exact rationals.
+
+Exact means exact: a stored float becomes the rational it *is* (``Fraction(float)``), never
+``Fraction(str(w))``; literal text ("0.1", "1/3") becomes the rational it *says*. Rounding a
+rational to float32 is done directly (correctly rounded, ties to even), not through float64,
+which could round twice.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = ["parse_literal", "round_to_dtype", "to_fraction", "MAX_LITERAL_CHARS"]
+
+#: Longest literal accepted; longer text is refused before any big-integer arithmetic.
+MAX_LITERAL_CHARS = 400
+#: Largest decimal exponent accepted in a literal (10**9999 is still instant as a Python int).
+MAX_LITERAL_EXPONENT = 9999
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?")
+_RATIONAL = re.compile(r"([+-]?\d+)/(\d+)")
+
+
+def parse_literal(text: str) -> Fraction:
+    """The exact rational a decimal (``"0.1"``, ``"-2.5e-3"``) or rational (``"1/3"``) literal says.
+
+    Raises ValueError with the rule broken (the caller adds path and key).
+    """
+    s = text.strip()
+    if len(s) > MAX_LITERAL_CHARS:
+        raise ValueError(
+            f"number literal of {len(s)} characters is longer than {MAX_LITERAL_CHARS}"
+        )
+    m = _DECIMAL.fullmatch(s)
+    if m:
+        if m.group(1) is not None and abs(int(m.group(1))) > MAX_LITERAL_EXPONENT:
+            raise ValueError(
+                f"exponent in {s!r} is beyond +-{MAX_LITERAL_EXPONENT}; no float is that large or small"
+            )
+        return Fraction(s)
+    m = _RATIONAL.fullmatch(s)
+    if m:
+        if int(m.group(2)) == 0:
+            raise ValueError(f"{s!r} divides by zero")
+        return Fraction(int(m.group(1)), int(m.group(2)))
+    shown = s if len(s) <= 40 else s[:37] + "..."
+    raise ValueError(
+        f"{shown!r} is not a number; expected a decimal like \"0.1\" or \"-2.5e-3\" "
+        "or a rational like \"1/3\""
+    )
+
+
+def to_fraction(value: float | np.floating) -> Fraction:
+    """The exact rational value of a stored float (any float dtype)."""
+    return Fraction(float(value))  # float32 -> float64 is exact
+
+
+def round_to_dtype(q: Fraction, dtype: object) -> np.floating:
+    """Round the rational ``q`` to the nearest ``dtype`` float, ties to even (IEEE default).
+
+    Returns an infinity when ``q`` is beyond the dtype's range (the caller rejects it).
+    """
+    dt = np.dtype(dtype)  # type: ignore[call-overload]
+    try:
+        f64 = float(q)  # CPython's int/int division is correctly rounded
+    except OverflowError:
+        f64 = float("inf") if q > 0 else float("-inf")
+    if dt == np.float64:
+        return np.float64(f64)
+    with np.errstate(over="ignore"):
+        guess = dt.type(f64)
+    if not np.isfinite(guess):
+        # Above the largest finite value: that value still wins if q is within half an ulp.
+        big = np.finfo(dt).max
+        half_ulp = Fraction(float(np.spacing(big))) / 2
+        if abs(q) < Fraction(float(big)) + half_ulp:
+            return dt.type(np.copysign(big, f64))
+        return guess
+    best, best_err = guess, abs(to_fraction(guess) - q)
+    for cand in (np.nextafter(guess, dt.type(np.inf)), np.nextafter(guess, dt.type(-np.inf))):
+        if not np.isfinite(cand):
+            continue
+        err = abs(to_fraction(cand) - q)
+        bits = int(np.asarray(cand).view(np.uint32 if dt == np.float32 else np.uint16))
+        if err < best_err or (err == best_err and bits % 2 == 0):
+            best, best_err = cand, err
+    return dt.type(best)

@@ -1,0 +1,273 @@
+"""JSON weights: the layered layout and the book's dict layout, keeping every literal's text.
+
+Layered::
+
+    {"dtype": "float64",
+     "layers": [{"W": [[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]], "b": [0.1, 0.2, 0.3],
+                 "activation": "sigmoid"}, ...]}
+
+Book dict: ``{"W1": [[...]], "b1": [...], "W2": ...}`` with activations from the caller.
+Numbers may be JSON numbers or strings holding decimal or rational literals ("0.1", "1/3").
+Each stored value is the literal correctly rounded to the dtype; the literal itself is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import numpy as np
+
+from nnverify.errors import WeightsFileError
+from nnverify.exact import parse_literal, round_to_dtype
+from nnverify.limits import Limits
+from nnverify.model import FLOAT_DTYPES, Activation, Network
+from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
+
+FMT = "JSON"
+_MAX_DEPTH = 64
+
+
+class _Number(str):
+    """Literal text of a JSON number, kept verbatim by the parser."""
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a finite number; every weight must be finite")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"key {k!r} appears twice in one object; keep one")
+        out[k] = v
+    return out
+
+
+def parse_json_text(raw: bytes, path: str, what: str = "weights") -> Any:
+    """Decode UTF-8 JSON keeping number literals as text; one-line errors with the path."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise WeightsFileError(
+            path, f"is not UTF-8 text (byte {exc.start}); save the JSON as UTF-8", fmt=FMT
+        ) from None
+    depth = cur = 0
+    for ch in text:  # cheap guard: the stdlib parser recurses once per level
+        if ch in "[{":
+            cur += 1
+            depth = max(depth, cur)
+            if depth > _MAX_DEPTH:
+                raise WeightsFileError(
+                    path, f"nests deeper than {_MAX_DEPTH} levels; {what} need 3 at most", fmt=FMT
+                )
+        elif ch in "]}":
+            cur -= 1
+    try:
+        return json.loads(
+            text,
+            parse_float=_Number,
+            parse_int=_Number,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_no_duplicates,
+        )
+    except json.JSONDecodeError as exc:
+        raise WeightsFileError(
+            path, f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", fmt=FMT
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise WeightsFileError(path, str(exc), fmt=FMT) from None
+
+
+def _shape_of(value: Any, key: str, path: str) -> tuple[int, ...]:
+    """Shape of a nested list of numbers (rectangular), without converting anything."""
+    if isinstance(value, list):
+        if not value:
+            return (0,)
+        inner = [_shape_of(v, key, path) for v in value]
+        if any(s != inner[0] for s in inner):
+            raise WeightsFileError(
+                path, f"rows have different lengths; {key} must be rectangular", fmt=FMT, key=key
+            )
+        return (len(value),) + inner[0]
+    return ()
+
+
+def _to_array(
+    value: Any, key: str, path: str, dtype: np.dtype
+) -> tuple[np.ndarray, Any]:
+    """Convert nested lists of literals to an array of ``dtype`` and the same-shaped literal text."""
+    shape = _shape_of(value, key, path)
+
+    def convert(v: Any, index: list[int]) -> tuple[float, str]:
+        if isinstance(v, bool) or v is None or isinstance(v, dict):
+            raise WeightsFileError(
+                path,
+                f"{key}{index} is {json.dumps(v)}; expected a number or a numeric string",
+                fmt=FMT,
+                key=key,
+            )
+        text = str(v)
+        try:
+            q = parse_literal(text)
+        except ValueError as exc:
+            raise WeightsFileError(path, f"{key}{index}: {exc}", fmt=FMT, key=key) from None
+        f = round_to_dtype(q, dtype)
+        if not np.isfinite(f):
+            raise WeightsFileError(
+                path,
+                f"{key}{index} is {text}, which overflows {dtype}; every weight must be finite",
+                fmt=FMT,
+                key=key,
+            )
+        return float(f), text.strip()
+
+    if len(shape) == 0:
+        f, t = convert(value, [])
+        return np.asarray(f, dtype=dtype), t
+    if len(shape) == 1:
+        pairs = [convert(v, [i]) for i, v in enumerate(value)]
+        return np.array([p[0] for p in pairs], dtype=dtype).reshape(shape), tuple(p[1] for p in pairs)
+    if len(shape) == 2:
+        rows = [[convert(v, [i, j]) for j, v in enumerate(row)] for i, row in enumerate(value)]
+        arr = np.array([[p[0] for p in r] for r in rows], dtype=dtype).reshape(shape)
+        return arr, tuple(tuple(p[1] for p in r) for r in rows)
+    raise WeightsFileError(
+        path, f"is {len(shape)}-D with shape {shape}; expected a 1-D or 2-D list", fmt=FMT, key=key
+    )
+
+
+def _dtype_of(doc: dict[str, Any], path: str) -> np.dtype:
+    name = doc.get("dtype", "float64")
+    try:
+        dt = np.dtype(str(name))
+    except TypeError:
+        dt = None
+    if dt not in FLOAT_DTYPES:
+        raise WeightsFileError(
+            path, f"dtype {name!r} is not supported; expected \"float32\" or \"float64\"", fmt=FMT,
+            key="dtype",
+        )
+    return dt  # type: ignore[return-value]
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, list):
+        return sum(_count(v) for v in value)
+    return 1
+
+
+def read_json(
+    raw: bytes,
+    path: str,
+    activations: Sequence[Activation | str] | None,
+    limits: Limits,
+    name: str,
+) -> Network:
+    """Read either JSON layout from ``raw`` bytes."""
+    doc = parse_json_text(raw, path)
+    if not isinstance(doc, dict):
+        raise WeightsFileError(
+            path,
+            f"top level is a JSON {type(doc).__name__}; expected an object with \"layers\" or "
+            "the book's keys W1, b1, ...",
+            fmt=FMT,
+        )
+    dtype = _dtype_of(doc, path)
+    meta = {"dtype", "name", "activations", "format"}
+    if "layers" in doc:
+        extra = sorted(set(doc) - meta - {"layers"})
+        if extra:
+            raise WeightsFileError(
+                path, f"unexpected key {extra[0]!r} next to \"layers\"", fmt=FMT, key=extra[0]
+            )
+        layers = doc["layers"]
+        if not isinstance(layers, list) or not layers:
+            raise WeightsFileError(
+                path, "\"layers\" must be a non-empty list of {W, b, activation}", fmt=FMT,
+                key="layers",
+            )
+        arrays: dict[str, Any] = {}
+        stored: list[str] = []
+        for l, spec in enumerate(layers, start=1):
+            if not isinstance(spec, dict) or not {"W", "b"} <= set(spec):
+                raise WeightsFileError(
+                    path, f"layers[{l - 1}] must be an object with \"W\" and \"b\"", fmt=FMT,
+                    key=f"layers[{l - 1}]",
+                )
+            unknown = sorted(set(spec) - {"W", "b", "activation"})
+            if unknown:
+                raise WeightsFileError(
+                    path, f"layers[{l - 1}] has unexpected key {unknown[0]!r}; expected W, b, "
+                    "activation", fmt=FMT, key=f"layers[{l - 1}]",
+                )
+            arrays[f"W{l}"], arrays[f"b{l}"] = spec["W"], spec["b"]
+            stored.append(str(spec.get("activation", "")))
+        stored_acts: list[str] | None = stored
+        if any(not s for s in stored):
+            stored_acts = None if all(not s for s in stored) else stored
+    else:
+        extra_keys = tuple(meta)
+        layer_count(list(doc), path, FMT, extra=extra_keys)
+        arrays = {k: v for k, v in doc.items() if k not in meta}
+        stored_acts = doc.get("activations")
+    n_layers = len(arrays) // 2
+    limits.check_params(sum(_count(v) for v in arrays.values()), path)
+    try:
+        acts = resolve_activations(n_layers, activations, stored_acts, path, FMT)
+    except WeightsFileError:
+        raise
+    except Exception as exc:  # an unknown activation name in the file
+        raise WeightsFileError(path, str(exc), fmt=FMT, key="activation") from None
+    numeric: dict[str, np.ndarray] = {}
+    texts: dict[str, Any] = {}
+    for key, value in arrays.items():
+        numeric[key], texts[key] = _to_array(value, key, path, dtype)
+    for l in range(1, n_layers + 1):  # 0-D arrays have no row structure to keep as text
+        if numeric[f"W{l}"].ndim != 2:
+            texts[f"W{l}"] = None
+        if numeric[f"b{l}"].ndim != 1:
+            texts[f"b{l}"] = None
+    return network_from_arrays(numeric, acts, path, FMT, doc.get("name") or name, texts)
+
+
+def _literal(text: str | None, value: np.floating) -> Any:
+    if text is not None:
+        return text
+    return float(value) if value.dtype == np.float64 else str(value)
+
+
+def network_to_json(network: Network, *, style: str = "layers") -> str:
+    """Serialise ``network`` as JSON text.
+
+    Values are written as their literal text when the network has it, otherwise as the
+    shortest text that reads back to the same float (so the round trip is exact).
+    """
+    def rows(arr: np.ndarray, text: Any) -> Any:
+        if arr.ndim == 1:
+            return [_literal(text[i] if text else None, arr[i]) for i in range(arr.shape[0])]
+        return [rows(arr[i], text[i] if text else None) for i in range(arr.shape[0])]
+
+    acts = [a.value for a in network.activations]
+    doc: dict[str, Any]
+    if style == "layers":
+        doc = {"dtype": str(network.dtype), "layers": []}
+        for ly in network.layers:
+            doc["layers"].append(
+                {"W": rows(ly.W, ly.W_text), "b": rows(ly.b, ly.b_text), "activation": ly.activation.value}
+            )
+    elif style == "book":
+        doc = {"dtype": str(network.dtype), "activations": acts}
+        for l, ly in enumerate(network.layers, start=1):
+            doc[f"W{l}"] = rows(ly.W, ly.W_text)
+            doc[f"b{l}"] = rows(ly.b, ly.b_text)
+    else:
+        raise ValueError(f"unknown JSON style {style!r}; expected 'layers' or 'book'")
+    return _dump(doc)
+
+
+def _dump(doc: Any) -> str:
+    """Compact rows, one matrix row per line: readable and diff-friendly."""
+    text = json.dumps(doc, indent=1)
+    return text + "\n"

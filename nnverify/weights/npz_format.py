@@ -1,0 +1,96 @@
+"""NPZ weights (the book's keys ``W1, b1, ...``), read with ``allow_pickle=False``.
+
+Each member's header is read first, so a file that declares an absurd shape is refused
+before anything is allocated. An optional ``activations`` member (a string array) is what
+:func:`write_npz` stores so that the file round-trips.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Sequence
+
+import numpy as np
+
+from nnverify.errors import WeightsFileError
+from nnverify.limits import Limits
+from nnverify.model import Activation, Network
+from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
+
+FMT = "NPZ"
+
+
+def _member_header(zf: zipfile.ZipFile, member: str, path: str) -> tuple[tuple[int, ...], np.dtype]:
+    key = member[:-4] if member.endswith(".npy") else member
+    try:
+        with zf.open(member) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    except Exception as exc:  # zipfile/format raise many kinds for a corrupt member
+        raise WeightsFileError(path, f"member is not a valid .npy array ({exc})", fmt=FMT, key=key) from None
+    return shape, dtype
+
+
+def read_npz(
+    raw: bytes,
+    path: str,
+    activations: Sequence[Activation | str] | None,
+    limits: Limits,
+    name: str,
+) -> Network:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+        members = zf.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise WeightsFileError(path, f"is not a readable zip archive ({exc})", fmt=FMT) from None
+    keys = [m[:-4] if m.endswith(".npy") else m for m in members]
+    n_layers = layer_count(keys, path, FMT, extra=("activations",))
+    total = 0
+    for member, key in zip(members, keys):
+        shape, dtype = _member_header(zf, member, path)
+        if dtype.hasobject:
+            raise WeightsFileError(
+                path, f"holds Python objects (dtype {dtype}); weights must be float arrays",
+                fmt=FMT, key=key,
+            )
+        if key != "activations":
+            total += int(np.prod(shape, dtype=object))
+    limits.check_params(total, path)
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception as exc:
+        raise WeightsFileError(path, f"could not be read as NPZ ({exc})", fmt=FMT) from None
+    stored = None
+    if "activations" in arrays:
+        acts_arr = arrays.pop("activations")
+        if acts_arr.dtype.kind != "U" or acts_arr.ndim != 1:
+            raise WeightsFileError(
+                path, "\"activations\" must be a 1-D array of names", fmt=FMT, key="activations"
+            )
+        stored = [str(s) for s in acts_arr]
+    for key, arr in arrays.items():
+        if arr.dtype.kind != "f":
+            raise WeightsFileError(
+                path, f"has dtype {arr.dtype}; expected float32 or float64", fmt=FMT, key=key
+            )
+    try:
+        acts = resolve_activations(n_layers, activations, stored, path, FMT)
+    except WeightsFileError:
+        raise
+    except Exception as exc:
+        raise WeightsFileError(path, str(exc), fmt=FMT, key="activations") from None
+    return network_from_arrays(arrays, acts, path, FMT, name)
+
+
+def npz_bytes(network: Network) -> bytes:
+    """The network as NPZ bytes: ``W1, b1, ...`` in their dtype plus ``activations``."""
+    buf = io.BytesIO()
+    arrays = network.to_book_dict()
+    arrays["activations"] = np.array([a.value for a in network.activations])
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
+    return buf.getvalue()
