@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["parse_literal", "round_to_dtype", "to_fraction", "MAX_LITERAL_CHARS"]
+__all__ = ["parse_literal", "literal_to_float", "round_to_dtype", "to_fraction", "MAX_LITERAL_CHARS"]
 
 #: Longest literal accepted; longer text is refused before any big-integer arithmetic.
 MAX_LITERAL_CHARS = 400
@@ -88,3 +88,12 @@ def round_to_dtype(q: Fraction, dtype: object) -> np.floating:
         if err < best_err or (err == best_err and bits % 2 == 0):
             best, best_err = cand, err
     return dt.type(best)
+
+
+def literal_to_float(text: str, dtype: object) -> np.floating:
+    """The literal correctly rounded to ``dtype``; "-0.0" (or a negative underflow) keeps its sign."""
+    q = parse_literal(text)
+    f = round_to_dtype(q, dtype)
+    if f == 0 and text.strip().startswith("-"):
+        return -f
+    return f

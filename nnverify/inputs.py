@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from nnverify.errors import InputsError, LimitError, WeightsFileError
-from nnverify.exact import parse_literal, round_to_dtype
+from nnverify.exact import literal_to_float, parse_literal, round_to_dtype
 from nnverify.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Inputs", "parse_x", "load_inputs", "sample_inputs"]
@@ -44,7 +44,7 @@ class Inputs:
                 out = self.values.astype(dt)
         else:
             out = np.array(
-                [[round_to_dtype(parse_literal(t), dt) for t in row] for row in self.text], dtype=dt
+                [[literal_to_float(t, dt) for t in row] for row in self.text], dtype=dt
             )
         bad = ~np.isfinite(out)
         if bad.any():
@@ -82,7 +82,7 @@ def _parse_cells(rows: list[list[Any]], source: str) -> Inputs:
             trow.append(str(cell).strip())
         text_rows.append(tuple(trow))
     values = np.array(
-        [[float(round_to_dtype(parse_literal(t), np.float64)) for t in r] for r in text_rows]
+        [[float(literal_to_float(t, np.float64)) for t in r] for r in text_rows]
     )
     return Inputs(values, tuple(text_rows), source)
 

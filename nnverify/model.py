@@ -121,7 +121,7 @@ def _check_layer(layer: Layer, l: int) -> None:
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             raise NetworkError(
-                f"{name}{list(idx)} ({where}) is {arr[idx]!r}; every weight and bias must be "
+                f"{name}{list(idx)} ({where}) is {float(arr[idx])}; every weight and bias must be "
                 "finite"
             )
     if layer.W.dtype != layer.b.dtype:

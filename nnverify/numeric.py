@@ -144,7 +144,7 @@ def check_inputs(network: Network, x: object, *, dtype: object = None) -> np.nda
     bad = ~np.isfinite(out)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InputsError(f"input{list(idx)} is {arr[idx]!r} (as {dt}: {out[idx]!r}); inputs must be finite")
+        raise InputsError(f"input{list(idx)} is {arr[idx]} (as {dt}: {float(out[idx])}); inputs must be finite")
     return out
 
 

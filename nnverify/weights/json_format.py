@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from nnverify.errors import WeightsFileError
-from nnverify.exact import parse_literal, round_to_dtype
+from nnverify.exact import literal_to_float
 from nnverify.limits import Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
@@ -32,8 +32,12 @@ class _Number(str):
     """Literal text of a JSON number, kept verbatim by the parser."""
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a finite number; every weight must be finite")
+class _NonFinite(str):
+    """NaN / Infinity / -Infinity written as a bare JSON constant (rejected where it stands)."""
+
+
+def _keep_constant(name: str) -> "_NonFinite":
+    return _NonFinite(name)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -69,7 +73,7 @@ def parse_json_text(raw: bytes, path: str, what: str = "weights") -> Any:
             text,
             parse_float=_Number,
             parse_int=_Number,
-            parse_constant=_reject_constant,
+            parse_constant=_keep_constant,
             object_pairs_hook=_no_duplicates,
         )
     except json.JSONDecodeError as exc:
@@ -109,11 +113,14 @@ def _to_array(
                 key=key,
             )
         text = str(v)
+        if isinstance(v, _NonFinite) or text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise WeightsFileError(
+                path, f"{key}{index} is {text}; every weight and bias must be finite", fmt=FMT, key=key
+            )
         try:
-            q = parse_literal(text)
+            f = literal_to_float(text, dtype)
         except ValueError as exc:
             raise WeightsFileError(path, f"{key}{index}: {exc}", fmt=FMT, key=key) from None
-        f = round_to_dtype(q, dtype)
         if not np.isfinite(f):
             raise WeightsFileError(
                 path,
@@ -141,8 +148,8 @@ def _to_array(
 def _dtype_of(doc: dict[str, Any], path: str) -> np.dtype:
     name = doc.get("dtype", "float64")
     try:
-        dt = np.dtype(str(name))
-    except TypeError:
+        dt = np.dtype(str(name)) if isinstance(name, str) else None
+    except Exception:  # np.dtype raises several kinds for arbitrary text
         dt = None
     if dt not in FLOAT_DTYPES:
         raise WeightsFileError(

@@ -81,8 +81,8 @@ def safe_unpickle(raw: bytes, path: str) -> Any:
         raise WeightsFileError(
             path,
             f"refused: the pickle references {exc.module}.{exc.name}, which is not allowed "
-            "(only numpy arrays may be loaded; nothing from this file was run); convert it "
-            "with 'nnverify convert' on a trusted machine, or save it as .npz",
+            "(only numpy arrays may be loaded; nothing from this file was run); if you trust "
+            "the file, re-save its arrays with numpy.savez and load the .npz",
             fmt=FMT,
         ) from None
     except RecursionError:
