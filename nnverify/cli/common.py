@@ -142,6 +142,25 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def dumps_json(doc: Any, indent: int = 0) -> str:
+    """JSON with objects indented and lists of scalars kept on one line (one matrix row a line).
+
+    Floats print in Python's shortest round-trip form, so every value reads back exactly.
+    """
+    doc = jsonable(doc)
+    pad, inner = " " * indent, " " * (indent + 1)
+    if isinstance(doc, dict):
+        if not doc:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k))}: {dumps_json(v, indent + 1)}" for k, v in doc.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(doc, (list, tuple)):
+        if all(not isinstance(v, (dict, list, tuple, np.ndarray)) for v in doc):
+            return "[" + ", ".join(json.dumps(jsonable(v), allow_nan=False) for v in doc) + "]"
+        items = [inner + dumps_json(v, indent + 1) for v in doc]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return json.dumps(doc, allow_nan=False)
+
+
 def print_json(doc: Any) -> None:
-    json.dump(doc, sys.stdout, indent=1, allow_nan=False, default=jsonable)
-    sys.stdout.write("\n")
+    sys.stdout.write(dumps_json(doc) + "\n")
