@@ -1,0 +1,15 @@
+# BROKEN, subtly: 1e-12 is added to the output. Far below what print() shows, and far above the
+# rounding error of a float64 forward pass (a few 1e-17 here). Caught by agreement.
+import numpy as np
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def forward(network, x):
+    W1, W2, W3 = network['W1'], network['W2'], network['W3']
+    b1, b2, b3 = network['b1'], network['b2'], network['b3']
+    z1 = sigmoid(np.dot(x, W1) + b1)
+    z2 = sigmoid(np.dot(z1, W2) + b2)
+    return np.dot(z2, W3) + b3 + 1e-12
