@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,9 +120,16 @@ def load_inputs(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS
     """
     source = str(path)
     try:
-        size = os.stat(source).st_size
-        limits.check_file_size(size, source)
-        raw = Path(source).read_bytes()
+        st = os.stat(source)
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            # a FIFO would block open(); /dev/zero never ends
+            raise InputsError(
+                f"{source}: is not a regular file (a device, pipe or socket); give an inputs file"
+            )
+        limits.check_file_size(st.st_size, source)
+        with open(source, "rb") as fh:
+            raw = fh.read(limits.max_file_bytes + 1)
+        limits.check_file_size(len(raw), source)  # it may have grown since stat()
     except FileNotFoundError:
         raise InputsError(f"{source}: no such file") from None
     except IsADirectoryError:

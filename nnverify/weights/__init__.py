@@ -7,6 +7,7 @@ pickle (restricted: only NumPy arrays). Built-in names: ``book`` and ``book-mnis
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Sequence
 
@@ -112,12 +113,17 @@ def load_network(
         )
     path = str(source)
     try:
-        size = os.stat(path).st_size
+        st = os.stat(path)
         if os.path.isdir(path):
             raise WeightsFileError(path, "is a folder; give a weights file")
-        limits.check_file_size(size, path)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block open(); /dev/zero never ends
+            raise WeightsFileError(
+                path, "is not a regular file (a device, pipe or socket); give a weights file"
+            )
+        limits.check_file_size(st.st_size, path)
         with open(path, "rb") as fh:
             raw = fh.read(limits.max_file_bytes + 1)
+        limits.check_file_size(len(raw), path)  # it may have grown since stat()
     except FileNotFoundError:
         names = ", ".join(BUILTIN_NAMES)
         raise WeightsFileError(

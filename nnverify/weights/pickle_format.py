@@ -29,6 +29,13 @@ _RECONSTRUCT = {
 }
 _NDARRAY = {("numpy", "ndarray")}
 _DTYPE = {("numpy", "dtype")}
+#: NumPy's protocol-5 reduction: _frombuffer(buffer, dtype, shape, order).
+_FROMBUFFER = {
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+}
+#: Python 3 writes bytes in protocol 2 as _codecs.encode(text, "latin1").
+_ENCODE = {("_codecs", "encode")}
 #: dtype codes a weights pickle may use: floats, and 'b' (int8) which _reconstruct's
 #: placeholder buffer argument names in NumPy's own pickles.
 _DTYPE_CODES = {"f2", "f4", "f8", "b1", "u1", "i1"}
@@ -40,49 +47,171 @@ class RefusedGlobal(Exception):
         self.module, self.name = module, name
 
 
-def _reconstruct(subtype: Any, shape: Any, dtype_code: Any) -> np.ndarray:
-    if subtype is not np.ndarray:
-        raise pickle.UnpicklingError("_reconstruct may only build numpy.ndarray")
-    if not isinstance(shape, tuple) or any(type(s) is not int or s < 0 for s in shape):
-        raise pickle.UnpicklingError(f"_reconstruct shape {shape!r} is not a tuple of sizes")
-    if np.prod(shape, dtype=object) > 1:
-        raise pickle.UnpicklingError(f"_reconstruct placeholder shape {shape!r} is not empty")
-    if not isinstance(dtype_code, (bytes, str)):
-        raise pickle.UnpicklingError("_reconstruct dtype must be a type code")
-    return np.ndarray.__new__(np.ndarray, shape, dtype=np.dtype(dtype_code))  # type: ignore[arg-type]
+# NumPy's own __setstate__ methods trust their state: a pickle could give a float64 dtype
+# object flags or a (1000, 1000) subarray while keeping itemsize 8. So no NumPy object is
+# built from pickle data until the data is checked: the pickle builds these stand-ins, whose
+# __setstate__ validates the state and makes a fresh array. Each stand-in has __slots__ and
+# no __dict__, so a BUILD opcode cannot set anything else on it.
 
 
-def _dtype(code: Any, align: Any = False, copy: Any = False) -> np.dtype:
-    if not isinstance(code, str) or code not in _DTYPE_CODES:
-        raise pickle.UnpicklingError(f"dtype {code!r} is not a float dtype")
-    return np.dtype(code, align=bool(align), copy=bool(copy))  # type: ignore[call-overload]
+class _DtypeSpec:
+    """``numpy.dtype(code, align, copy)`` as pickled, waiting for its checked BUILD state."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+
+    def __setstate__(self, state: Any) -> None:
+        # A plain dtype's state: (3, byteorder, None, None, None, -1, -1, 0) (version 4 adds
+        # metadata after it in some NumPy releases).
+        if (
+            type(state) is not tuple
+            or len(state) not in (8, 9)
+            or type(state[0]) is not int
+            or state[0] not in (3, 4)
+            or not isinstance(state[1], str)
+            or state[1] not in ("<", ">", "|", "=")
+            or any(s is not None for s in state[2:5])
+            or any(type(s) is not int for s in state[5:8])
+            or state[5:8] != (-1, -1, 0)
+            or (len(state) == 9 and state[8] is not None)
+        ):
+            raise pickle.UnpicklingError(
+                "dtype state is not a plain float dtype's (fields, subarrays and flags are refused)"
+            )
+        if state[1] in ("<", ">"):
+            self.dtype = self.dtype.newbyteorder(state[1])
+
+
+class _ArraySpec:
+    """``_reconstruct(ndarray, ...)`` as pickled; its BUILD state becomes a checked, fresh array."""
+
+    __slots__ = ("array",)
+
+    def __setstate__(self, state: Any) -> None:
+        # ndarray state: (version, shape, dtype, is_fortran, raw bytes)
+        if type(state) is not tuple or len(state) != 5:
+            raise pickle.UnpicklingError("array state is not (version, shape, dtype, order, data)")
+        version, shape, spec, fortran, data = state
+        if type(version) is not int or type(fortran) is not bool:
+            raise pickle.UnpicklingError("array state is not (version, shape, dtype, order, data)")
+        self.array = _checked_array(shape, spec, fortran, data)
+
+
+def _checked_array(shape: Any, spec: Any, fortran: bool, data: Any) -> np.ndarray:
+    """A fresh array from pickled raw bytes, after checking every part of the request."""
+    if not isinstance(spec, _DtypeSpec):
+        raise pickle.UnpicklingError("array dtype is not a numpy.dtype")
+    if type(shape) is not tuple or any(type(s) is not int or s < 0 for s in shape):
+        raise pickle.UnpicklingError(f"array shape {shape!r} is not a tuple of sizes")
+    if isinstance(data, str):  # Python 2 pickles store bytes as latin-1 text
+        data = data.encode("latin-1")
+    if type(data) not in (bytes, bytearray):
+        raise pickle.UnpicklingError(
+            f"array data is a {type(data).__name__}; expected raw bytes (object arrays are refused)"
+        )
+    need = int(np.prod(shape, dtype=object)) * spec.dtype.itemsize
+    if len(data) != need:
+        raise pickle.UnpicklingError(
+            f"array of shape {shape} and dtype {spec.dtype} needs {need:,} bytes but the "
+            f"pickle holds {len(data):,}"
+        )
+    flat = np.frombuffer(bytes(data), dtype=spec.dtype)
+    return flat.reshape(shape, order="F" if fortran else "C").copy()
+
+
+class _NdarrayName:
+    """The global ``numpy.ndarray``: only a marker for ``_reconstruct``; it cannot be called."""
+
+    __slots__ = ()
+
+
+class _ReconstructName:
+    __slots__ = ()
+
+    def __call__(self, subtype: Any, shape: Any, dtype_code: Any) -> _ArraySpec:
+        if not isinstance(subtype, _NdarrayName):
+            raise pickle.UnpicklingError("_reconstruct may only build numpy.ndarray")
+        if type(shape) is not tuple or any(type(s) is not int or s < 0 for s in shape):
+            raise pickle.UnpicklingError(f"_reconstruct shape {shape!r} is not a tuple of sizes")
+        if np.prod(shape, dtype=object) > 1:
+            raise pickle.UnpicklingError(f"_reconstruct placeholder shape {shape!r} is not empty")
+        if not isinstance(dtype_code, (bytes, str)):
+            raise pickle.UnpicklingError("_reconstruct dtype must be a type code")
+        return _ArraySpec()
+
+
+class _DtypeName:
+    __slots__ = ()
+
+    def __call__(self, code: Any, align: Any = False, copy: Any = False) -> _DtypeSpec:
+        if not isinstance(code, str) or code not in _DTYPE_CODES:
+            raise pickle.UnpicklingError(f"dtype {code!r} is not a float dtype")
+        return _DtypeSpec(np.dtype(code))
+
+
+class _FrombufferName:
+    __slots__ = ()
+
+    def __call__(self, data: Any, spec: Any, shape: Any, order: Any) -> _ArraySpec:
+        if not isinstance(order, str) or order not in ("C", "F"):
+            raise pickle.UnpicklingError(f"_frombuffer order {order!r} is not 'C' or 'F'")
+        out = _ArraySpec()
+        out.array = _checked_array(shape, spec, order == "F", data)
+        return out
+
+
+class _EncodeName:
+    __slots__ = ()
+
+    def __call__(self, text: Any, encoding: Any = "utf-8") -> bytes:
+        if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+            raise pickle.UnpicklingError("_codecs.encode is allowed only as encode(text, 'latin1')")
+        return text.encode("latin-1")
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         key = (module, name)
         if key in _RECONSTRUCT:
-            return _reconstruct
+            return _ReconstructName()
         if key in _NDARRAY:
-            return np.ndarray
+            return _NdarrayName()
         if key in _DTYPE:
-            return _dtype
+            return _DtypeName()
+        if key in _FROMBUFFER:
+            return _FrombufferName()
+        if key in _ENCODE:
+            return _EncodeName()
         raise RefusedGlobal(module, name)
 
     def persistent_load(self, pid: Any) -> Any:
         raise pickle.UnpicklingError("persistent ids are not allowed")
 
 
+def _arrays_of(obj: Any) -> Any:
+    """Replace the stand-ins of a top-level dict by their arrays (nested ones stay refused)."""
+    if isinstance(obj, _ArraySpec):
+        if not hasattr(obj, "array"):
+            raise pickle.UnpicklingError("an array has no data (its BUILD step is missing)")
+        return obj.array
+    if isinstance(obj, dict):
+        return {k: _arrays_of(v) if isinstance(v, _ArraySpec) else v for k, v in obj.items()}
+    return obj
+
+
 def safe_unpickle(raw: bytes, path: str) -> Any:
     """Unpickle ``raw`` admitting only NumPy's array reconstruction; one-line errors."""
     try:
-        return _RestrictedUnpickler(io.BytesIO(raw)).load()
+        # latin-1: Python 2 pickles (old repos) store array bytes as 8-bit text
+        return _arrays_of(_RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load())
     except RefusedGlobal as exc:
         raise WeightsFileError(
             path,
             f"refused: the pickle references {exc.module}.{exc.name}, which is not allowed "
-            "(only numpy arrays may be loaded; nothing from this file was run); if you trust "
-            "the file, re-save its arrays with numpy.savez and load the .npz",
+            "(only numpy arrays may be loaded; nothing from this file was run); convert it "
+            "with 'nnverify convert' on a trusted machine, or save it as .npz",
             fmt=FMT,
         ) from None
     except RecursionError:
@@ -117,5 +246,6 @@ def read_pickle(
     n_layers = layer_count(list(obj), path, FMT)
     limits.check_params(sum(int(v.size) for v in obj.values()), path)
     acts = resolve_activations(n_layers, activations, None, path, FMT)
-    arrays = {k: np.ascontiguousarray(v) for k, v in obj.items()}
+    # native byte order: a big-endian float32 is still float32 to the model
+    arrays = {k: np.ascontiguousarray(v, dtype=v.dtype.newbyteorder("=")) for k, v in obj.items()}
     return network_from_arrays(arrays, acts, path, FMT, name)
