@@ -116,11 +116,13 @@ def _check_activations(name: str, acts: object, *, allow_softmax: bool) -> tuple
     return parsed
 
 
-def _inward(value: float, dtype: np.dtype, toward: float) -> float:
-    """``value`` rounded into ``dtype`` without leaving the interval (round toward ``toward``)."""
+def _inward(value: float, dtype: np.dtype, *, up: bool) -> float:
+    """``value`` rounded into ``dtype`` upward (a lower end) or downward (an upper end)."""
     f = dtype.type(value)
-    if float(f) != value and (float(f) - value) * (toward - value) < 0:
-        f = np.nextafter(f, dtype.type(toward))
+    if up and float(f) < value:
+        f = np.nextafter(f, dtype.type(np.inf))
+    elif not up and float(f) > value:
+        f = np.nextafter(f, dtype.type(-np.inf))
     return float(f)
 
 
@@ -141,7 +143,7 @@ def finite_floats(
     lo = -big if min_value is None else _check_float("min_value", min_value, dt)
     hi = big if max_value is None else _check_float("max_value", max_value, dt)
     _check_order("min_value", lo, "max_value", hi)
-    lo, hi = _inward(lo, dt, hi), _inward(hi, dt, lo)
+    lo, hi = _inward(lo, dt, up=True), _inward(hi, dt, up=False)
     if lo > hi:
         raise StrategyArgumentError(
             f"no {dt} value lies in [{min_value!r}, {max_value!r}]; widen the interval"
