@@ -354,7 +354,8 @@ def guarded_call(
     except Exception as exc:
         raise fail("not-numeric", f"returned {type(result).__name__} that is not an array ({exc})")
     if arr.dtype.kind not in "fiu":
-        raise fail("not-numeric", f"returned {type(result).__name__} of dtype {arr.dtype}; expected floats")
+        shown = repr(result) if len(repr(result)) <= 40 else repr(result)[:37] + "..."
+        raise fail("not-numeric", f"returned a {type(result).__name__} ({shown}); expected an array of floats")
     if arr.shape != expect_shape:
         raise fail("wrong-shape", f"returned shape {arr.shape}; expected {expect_shape}")
     bad = ~np.isfinite(arr)
