@@ -1,0 +1,206 @@
+"""Recording how nnverify behaves on each class of hostile input or fault.
+
+Every fuzz and fault test sends its cases through :func:`run_cli` (the CLI in-process, under a
+wall-clock limit) or :func:`record` (library-level cases), naming the *class* of bad input it
+belongs to. Each case gets one outcome:
+
+- ``ok``: exit 0, a valid input handled;
+- ``failed``: exit 1, a verification failed (a verdict, for the checking subcommands);
+- ``error``: exit 2 with a one-line error on stderr (or the library's one-line error);
+- ``crashed``: any other exit code, a traceback, a multi-line error, an unexpected exception;
+- ``hung``: did not finish within the per-case limit (stopped by SIGALRM);
+- ``lost``: a file nnverify should have left alone was changed or a temp file left behind;
+- ``ran code``: a hostile file made nnverify run code it did not ship (a side effect seen).
+
+The outcome is recorded *before* the test asserts, so a failing test is counted too. When
+``NNVERIFY_RELIABILITY_OUT`` names a file, the counts are written there as JSON at exit;
+``scripts/reliability_table.py`` turns that file into the README's reliability table.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+OUTCOMES = ("ok", "failed", "error", "crashed", "hung", "lost", "ran code")
+BAD_OUTCOMES = ("crashed", "hung", "lost", "ran code")
+
+#: Per-case wall-clock limit for one in-process CLI run (seconds).
+CASE_LIMIT_S = 5.0
+
+#: Classes of hostile input and faults, in the order the README lists them.
+CLASSES: dict[str, str] = {
+    "json-truncated": "JSON weights: truncated at every kind of position",
+    "json-bitflip": "JSON weights: random bit flips and byte edits",
+    "json-structure": "JSON weights: wrong types, nested garbage, bad keys (both layouts)",
+    "json-values": "JSON weights: NaN/Inf/overflow, subnormal, -0.0, huge literals",
+    "json-duplicate": "JSON weights: duplicate keys",
+    "json-encoding": "JSON weights: non-UTF-8 bytes, BOM, control characters",
+    "json-deep": "JSON weights: deep nesting (up to 100,000 levels)",
+    "npz-truncated": "NPZ weights: truncated archives",
+    "npz-bitflip": "NPZ weights: random bit flips",
+    "npz-header": "NPZ weights: forged .npy headers (huge shapes, bad dtypes, object arrays)",
+    "npz-dtypes": "NPZ weights: mixed, integer, float16, big-endian dtypes; non-finite values",
+    "pickle-truncated": "pickle weights: truncated streams",
+    "pickle-bitflip": "pickle weights: random bit flips",
+    "pickle-structure": "pickle weights: wrong containers, keys, dtypes and shapes",
+    "pickle-globals": "pickle weights: forbidden globals (os, builtins, subprocess, numpy ...)",
+    "pickle-reduce": "pickle weights: __reduce__ tricks, allowed names misused",
+    "pickle-objects": "pickle weights: object arrays, forged dtype state, huge buffers",
+    "random-bytes": "weights: random bytes and other files",
+    "cli-args": "CLI: malformed arguments, every subcommand",
+    "cli-limits": "CLI: options asking for too much (--samples 10**12, huge limits)",
+    "cli-paths": "CLI: bad paths (missing, folder, /proc, under a file)",
+    "inputs-files": "CLI: malformed --inputs files (.npy, JSON, CSV)",
+    "limits": "resource limits: files and options above the stated limits",
+    "atomic-fault": "writes: failure or kill in the middle of a write",
+    "overwrite": "writes: existing files nnverify did not write (no --force)",
+    "unwritable": "writes: unwritable output folder",
+    "subprocess": "end to end: the installed command in a subprocess (no traceback)",
+    "faults": "faults in user code and tools (NaN, fp warnings, hangs, TeX)",
+}
+
+_counts: dict[str, Counter[str]] = defaultdict(Counter)
+_slowest: dict[str, float] = defaultdict(float)
+
+
+def record(cls: str, outcome: str, seconds: float = 0.0) -> str:
+    """Count one case of class ``cls`` with ``outcome``; returns ``outcome``.
+
+    Args:
+        cls: a key of :data:`CLASSES`.
+        outcome: one of :data:`OUTCOMES`.
+        seconds: how long the case took (the slowest per class is reported).
+    """
+    if cls not in CLASSES:
+        raise KeyError(f"unknown reliability class {cls!r}; add it to CLASSES")
+    if outcome not in OUTCOMES:
+        raise KeyError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
+    _counts[cls][outcome] += 1
+    _slowest[cls] = max(_slowest[cls], seconds)
+    return outcome
+
+
+def _dump() -> None:
+    out = os.environ.get("NNVERIFY_RELIABILITY_OUT")
+    if not out:
+        return
+    doc = {
+        "classes": CLASSES,
+        "outcomes": list(OUTCOMES),
+        "counts": {c: dict(v) for c, v in _counts.items()},
+        "slowest_s": {c: round(v, 3) for c, v in _slowest.items()},
+    }
+    with open(out, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=1, sort_keys=True)
+
+
+atexit.register(_dump)
+
+
+class Hung(BaseException):
+    """Raised by SIGALRM inside a case that ran past its limit.
+
+    A BaseException, so nnverify's own ``except Exception`` (the internal-error guard) cannot
+    swallow it and report a hang as something else.
+    """
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise Hung()
+
+
+def call_with_limit(fn: Callable[[], Any], limit_s: float = CASE_LIMIT_S) -> tuple[Any, float]:
+    """Run ``fn()``; raise :class:`Hung` if it takes longer than ``limit_s``. Returns (value, s)."""
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    t0 = time.perf_counter()
+    try:
+        return fn(), time.perf_counter() - t0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@dataclass
+class CliRun:
+    argv: list[str]
+    code: int | None
+    out: str
+    err: str
+    seconds: float
+    outcome: str
+
+    def describe(self) -> str:
+        return (
+            f"argv={self.argv!r} -> {self.outcome} (exit {self.code}, {self.seconds:.2f} s)\n"
+            f"stderr: {self.err[:2000]!r}"
+        )
+
+
+def classify(code: int | None, err: str, *, verdicts: bool) -> str:
+    """The outcome of one CLI run from its exit code and stderr."""
+    lines = err.splitlines()
+    if "Traceback" in err:
+        return "crashed"
+    if code == 0:
+        return "ok"
+    if code == 1 and verdicts:
+        return "failed"
+    if code == 2 and len(lines) == 1 and lines[0].startswith("nnverify") and "internal error" not in err:
+        return "error"
+    return "crashed"
+
+
+def run_cli(
+    argv: Sequence[str],
+    capsys: Any,
+    cls: str,
+    *,
+    limit_s: float = CASE_LIMIT_S,
+    verdicts: bool = False,
+) -> CliRun:
+    """Run ``nnverify.cli.main(argv)`` in-process under a time limit, record and return it.
+
+    Args:
+        argv: the arguments after ``nnverify``.
+        capsys: pytest's capsys fixture (stdout/stderr are read and cleared).
+        cls: the reliability class this case belongs to.
+        limit_s: the per-case wall-clock limit.
+        verdicts: exit 1 (a verification failed) is a legitimate outcome for this command.
+    """
+    from nnverify.cli import main
+
+    capsys.readouterr()
+    argv = [str(a) for a in argv]
+    t0 = time.perf_counter()
+    try:
+        code, seconds = call_with_limit(lambda: main(argv), limit_s)
+    except Hung:
+        out, err = capsys.readouterr()
+        run = CliRun(argv, None, out, err, time.perf_counter() - t0, "hung")
+    except SystemExit as exc:  # main() must return, never exit
+        out, err = capsys.readouterr()
+        run = CliRun(argv, exc.code if isinstance(exc.code, int) else None, out,
+                     err + f"\nSystemExit({exc.code!r}) escaped main()", time.perf_counter() - t0,
+                     "crashed")
+    except BaseException as exc:  # noqa: BLE001 - anything escaping main() is a crash
+        out, err = capsys.readouterr()
+        run = CliRun(argv, None, out, err + f"\nTraceback: {type(exc).__name__}: {exc}",
+                     time.perf_counter() - t0, "crashed")
+    else:
+        out, err = capsys.readouterr()
+        run = CliRun(argv, code, out, err, seconds, classify(code, err, verdicts=verdicts))
+    record(cls, run.outcome, run.seconds)
+    return run
+
+
+def assert_clean(run: CliRun, allowed: Sequence[str] = ("ok", "error")) -> None:
+    """Fail the test unless the run's outcome is one of ``allowed``."""
+    assert run.outcome in allowed, run.describe()
