@@ -19,9 +19,46 @@ from nnverify.weights import BOOK_X, book_network, load_network, save_network
 
 __version__ = "0.1.0"
 
+# The oracle (issue 3) loads lazily: python-flint and SymPy are imported on first use, so
+# ``import nnverify`` and the NumPy path stay light.
+_LAZY = {
+    "Mode": "nnverify.modes",
+    "build_model": "nnverify.symbolic",
+    "SymbolicModel": "nnverify.symbolic",
+    "certify": "nnverify.certified",
+    "CertifiedPass": "nnverify.certified",
+    "Enclosure": "nnverify.certified",
+    "forward_error_bounds": "nnverify.bounds",
+    "check": "nnverify.compare",
+    "check_outputs": "nnverify.compare",
+    "CheckReport": "nnverify.compare",
+    "OutputResult": "nnverify.compare",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nnverify' has no attribute {name!r}")
+
 __all__ = [
     "Activation",
     "BOOK_X",
+    "CertifiedPass",
+    "CheckReport",
+    "Enclosure",
+    "Mode",
+    "OutputResult",
+    "SymbolicModel",
+    "build_model",
+    "certify",
+    "check",
+    "check_outputs",
+    "forward_error_bounds",
     "ForwardPass",
     "Inputs",
     "InputsError",
