@@ -75,12 +75,15 @@ def round_to_dtype(q: Fraction, dtype: object) -> np.floating:
     if not np.isfinite(guess):
         # Above the largest finite value: that value still wins if q is within half an ulp.
         big = np.finfo(dt).max
-        half_ulp = Fraction(float(np.spacing(big))) / 2
+        # the ulp of the top binade (spacing(big) itself is infinite: the next value is inf)
+        half_ulp = Fraction(float(np.spacing(np.nextafter(big, dt.type(0))))) / 2
         if abs(q) < Fraction(float(big)) + half_ulp:
-            return dt.type(np.copysign(big, f64))
+            return -big if q < 0 else big
         return guess
     best, best_err = guess, abs(to_fraction(guess) - q)
-    for cand in (np.nextafter(guess, dt.type(np.inf)), np.nextafter(guess, dt.type(-np.inf))):
+    with np.errstate(over="ignore"):  # the neighbour of the largest float is inf: skipped below
+        neighbours = (np.nextafter(guess, dt.type(np.inf)), np.nextafter(guess, dt.type(-np.inf)))
+    for cand in neighbours:
         if not np.isfinite(cand):
             continue
         err = abs(to_fraction(cand) - q)

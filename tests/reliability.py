@@ -36,6 +36,7 @@ CASE_LIMIT_S = 5.0
 
 #: Classes of hostile input and faults, in the order the README lists them.
 CLASSES: dict[str, str] = {
+    "valid-files": "valid networks, every format (subnormals, -0.0 included): must exit 0",
     "json-truncated": "JSON weights: truncated at every kind of position",
     "json-bitflip": "JSON weights: random bit flips and byte edits",
     "json-structure": "JSON weights: wrong types, nested garbage, bad keys (both layouts)",
@@ -65,6 +66,11 @@ CLASSES: dict[str, str] = {
     "subprocess": "end to end: the installed command in a subprocess (no traceback)",
     "faults": "faults in user code and tools (NaN, fp warnings, hangs, TeX)",
 }
+
+def examples(n: int) -> int:
+    """Hypothesis examples for a fuzz test: ``n`` under NNVERIFY_PROFILE=ci, fewer in dev."""
+    return n if os.environ.get("NNVERIFY_PROFILE", "dev") == "ci" else max(5, n // 4)
+
 
 _counts: dict[str, Counter[str]] = defaultdict(Counter)
 _slowest: dict[str, float] = defaultdict(float)

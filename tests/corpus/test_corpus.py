@@ -1,0 +1,110 @@
+"""The interesting cases the fuzzing found, kept as plain regression tests.
+
+Each case names the input that broke nnverify before its fix and what happened then:
+exit 3 means "internal error" (a crash), "hang" means the run never ended.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import reliability
+from corpus import hostile as H
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> object:
+    def w(name: str, raw: bytes) -> str:
+        p = tmp_path / name
+        p.write_bytes(raw)
+        return str(p)
+    return w
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str], cls: str) -> reliability.CliRun:
+    return reliability.run_cli(argv, capsys, cls)
+
+
+def test_json_float32_literal_just_above_the_largest_float32_is_an_error_not_a_crash(
+    write: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was exit 3: OverflowError from Fraction(inf) (np.spacing of float32 max is inf)."""
+    path = write("w.json", b'{"dtype": "float32", "W1": [[1e308]], "b1": [0]}')  # type: ignore[operator]
+    r = _run(["forward", "--weights", path, "--x", "1"], capsys, "json-values")
+    reliability.assert_clean(r, allowed=("error",))
+    assert "1e308, which overflows float32" in r.err
+
+
+def test_json_float32_literal_rounding_down_to_the_largest_float32_is_valid(
+    write: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Just below max + half an ulp rounds to max (ties go to inf): the same code path, exit 0."""
+    path = write("w.json", b'{"dtype": "float32", "W1": [["340282356779733661637539395458142568447"]], '  # type: ignore[operator]
+                           b'"b1": [0]}')
+    r = _run(["forward", "--weights", path, "--x", "0", "--json"], capsys, "json-values")
+    reliability.assert_clean(r, allowed=("ok",))
+
+
+def test_pickle_dtype_state_with_a_forged_subarray_is_refused(
+    write: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was exit 3 (NumPy broadcast error): a float64 dtype rebuilt with a (1000, 1000) subarray."""
+    f8 = H.dtype_("f8")
+    forged = H.dtype_("f8", H.tuple_(H.int_(3), H.text("|"), H.tuple_(f8, H.tuple_(H.int_(1000), H.int_(1000))),
+                                     H.NONE, H.NONE, H.int_(-1), H.int_(-1), H.int_(0)))
+    raw = H.book_pickle({"W1": H.array_((2, 1), forged, b"A" * 16),
+                         "b1": H.array_((1,), H.dtype_("f8"), b"\0" * 8)})
+    r = _run(["forward", "--weights", write("w.pkl", raw), "--x", "1,2"], capsys, "pickle-objects")  # type: ignore[operator]
+    reliability.assert_clean(r, allowed=("error",))
+    assert "fields, subarrays and flags are refused" in r.err
+
+
+def test_pickle_dtype_state_with_fields_is_refused(write: object, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was exit 0: a structured dtype passed as float64 (kind 'f') and was computed with."""
+    f8 = H.dtype_("f8")
+    forged = H.dtype_("f8", H.tuple_(H.int_(3), H.text("|"), H.NONE, H.tuple_(H.text("a")),
+                                     H.EMPTY_DICT + H.text("a") + H.tuple_(f8, H.int_(0)) + H.SETITEM,
+                                     H.int_(8), H.int_(1), H.int_(16)))
+    raw = H.book_pickle({"W1": H.array_((2, 1), forged, b"A" * 16),
+                         "b1": H.array_((1,), H.dtype_("f8"), b"\0" * 8)})
+    r = _run(["forward", "--weights", write("w.pkl", raw), "--x", "1,2"], capsys, "pickle-objects")  # type: ignore[operator]
+    reliability.assert_clean(r, allowed=("error",))
+
+
+@pytest.mark.parametrize("option", ["--weights", "--inputs"])
+def test_a_fifo_is_refused_instead_of_blocking_forever(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    """Was a hang: open() of a FIFO waits for a writer that never comes."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    r = _run(["forward", option, str(fifo)], capsys, "cli-paths")
+    reliability.assert_clean(r, allowed=("error",))
+    assert "not a regular file" in r.err
+
+
+@pytest.mark.parametrize("option", ["--weights", "--inputs"])
+def test_dev_zero_is_refused_instead_of_read_without_end(
+    capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    """Was exit 3 (MemoryError) for --inputs: read_bytes() of an endless device."""
+    r = _run(["forward", option, "/dev/zero"], capsys, "cli-paths")
+    reliability.assert_clean(r, allowed=("error",))
+    assert "not a regular file" in r.err
+
+
+def test_numpy_protocol_2_and_5_pickles_load(write: object, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was exit 2 for valid files: protocol 2 uses _codecs.encode, protocol 5 numpy's _frombuffer."""
+    import pickle
+
+    import numpy as np
+
+    for protocol in (2, 5):
+        raw = pickle.dumps({"W1": np.array([[0.5], [0.25]]), "b1": np.array([0.125])}, protocol=protocol)
+        r = _run(["forward", "--weights", write(f"p{protocol}.pkl", raw), "--x", "1,2"], capsys,  # type: ignore[operator]
+                 "valid-files")
+        reliability.assert_clean(r, allowed=("ok",))
+        assert "1.125" in r.out
