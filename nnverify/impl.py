@@ -78,7 +78,8 @@ class UserFrame:
 
     def __str__(self) -> str:
         code = f": {self.code}" if self.code else ""
-        return f"{self.file}:{self.line} in {self.function}{code}"
+        func = f" in {self.function}" if self.function else ""
+        return f"{self.file}:{self.line}{func}{code}"
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "function": self.function, "code": self.code}
@@ -192,8 +193,19 @@ def _warning_frame(w: warnings.WarningMessage) -> UserFrame | None:
         return None
     import linecache
 
-    return UserFrame(_display_path(w.filename), int(w.lineno), "?",
+    return UserFrame(_display_path(w.filename), int(w.lineno), "",
                      linecache.getline(w.filename, w.lineno).strip())
+
+
+def _definition(func: Callable[..., Any]) -> UserFrame | None:
+    """Where a user's function is defined (for faults in what it returned, not where it raised)."""
+    code = getattr(func, "__code__", None)
+    if code is None or not _is_user_file(code.co_filename):
+        return None
+    import linecache
+
+    return UserFrame(_display_path(code.co_filename), code.co_firstlineno, code.co_name,
+                     linecache.getline(code.co_filename, code.co_firstlineno).strip())
 
 
 def _one_line(exc: BaseException) -> str:
@@ -331,7 +343,7 @@ def guarded_call(
 ) -> np.ndarray:
     """Run ``func(*args)`` with a timeout, warnings recorded and the result checked."""
     def fail(kind: str, message: str, frame: UserFrame | None = None) -> ImplementationFailed:
-        return ImplementationFailed(CallFailure(kind, message, label, frame))
+        return ImplementationFailed(CallFailure(kind, message, label, frame or _definition(func)))
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

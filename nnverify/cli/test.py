@@ -1,0 +1,177 @@
+"""``nnverify test``: run the property suite on a forward pass (nnverify's, or the user's own)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from typing import Any
+
+from nnverify.cli.common import add_network_arguments, add_output_arguments, network_from_args, print_json
+from nnverify.errors import UsageError
+
+HELP = "property-based tests (Hypothesis) of a forward pass against the exact model"
+
+_DEFAULT_LOW, _DEFAULT_HIGH = -10.0, 10.0
+
+
+def _profile_default() -> str:
+    env = os.environ.get("NNVERIFY_PROFILE", "")
+    return env if env in ("quick", "ci", "thorough") else "ci"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from nnverify.impl import DEFAULT_TIMEOUT
+    from nnverify.properties import PROFILES, property_names
+
+    add_network_arguments(p)
+    g = p.add_argument_group("implementation under test (default: nnverify's NumPy forward pass)")
+    g.add_argument("--impl", metavar="FILE.py:forward", default=None,
+                   help="a forward(network, x) -> y in the book's contract: network is the dict "
+                   "W1, b1, ... of NumPy arrays, x one input or a batch (also package.module:forward)")
+    g.add_argument("--impl-sigmoid", metavar="FILE.py:sigmoid", default=None,
+                   help="a sigmoid(a) to test (used inside nnverify's forward pass unless --impl is given)")
+    g.add_argument("--impl-softmax", metavar="FILE.py:softmax", default=None,
+                   help="a softmax(a) to test, row by row on batches (used for a softmax output layer)")
+    g.add_argument("--impl-timeout", metavar="SECONDS", type=float, default=DEFAULT_TIMEOUT,
+                   help="report a user function as hanging after this long per call (default "
+                   "%(default)s; 0 = no limit; main thread on POSIX only)")
+    r = p.add_argument_group("the run")
+    r.add_argument("--profile", choices=tuple(PROFILES), default=_profile_default(),
+                   help="examples per property: " + ", ".join(f"{k} {v}" for k, v in PROFILES.items())
+                   + " (default: NNVERIFY_PROFILE if it names one, else ci)")
+    r.add_argument("--examples", metavar="N", type=int, default=None, help="examples per property (overrides --profile)")
+    r.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0): same seed, same run")
+    r.add_argument("--only", metavar="NAME", action="append", default=None,
+                   help="run only this property (repeatable, or comma-separated): " + ", ".join(property_names()))
+    r.add_argument("--random-networks", action="store_true",
+                   help="also draw random networks of the same depth and activations (random widths, weights)")
+    r.add_argument("--low", type=float, default=_DEFAULT_LOW, help="smallest input value drawn (default %(default)s)")
+    r.add_argument("--high", type=float, default=_DEFAULT_HIGH, help="largest input value drawn (default %(default)s)")
+    r.add_argument("--list", action="store_true", help="list the properties and exit")
+    add_output_arguments(p)
+
+
+def _only(args: argparse.Namespace) -> list[str] | None:
+    if not args.only:
+        return None
+    from nnverify.properties import property_names
+
+    names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
+    for n in names:
+        if n not in property_names():
+            raise UsageError(f"--only {n!r} is not a property; expected one of {', '.join(property_names())}")
+    return names
+
+
+def reproduce_command(args: argparse.Namespace, name: str, max_examples: int) -> str:
+    """The one-line command that reruns exactly this property with the same examples."""
+    parts = ["nnverify", "test", "--only", name, "--seed", str(args.seed), "--examples", str(max_examples)]
+    for opt in ("weights", "activations", "dtype", "impl", "impl_sigmoid", "impl_softmax"):
+        value = getattr(args, opt)
+        if value is not None:
+            parts += [f"--{opt.replace('_', '-')}", str(value)]
+    if args.random_networks:
+        parts.append("--random-networks")
+    if args.low != _DEFAULT_LOW:
+        parts += ["--low", repr(args.low)]
+    if args.high != _DEFAULT_HIGH:
+        parts += ["--high", repr(args.high)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _fmt_value(v: Any, *, limit: int = 12) -> str:
+    """Lists as ``[a, b, ...]``; long ones cut to their ends (``--json`` has every value)."""
+    if isinstance(v, list):
+        if len(v) > limit:
+            head = ", ".join(_fmt_value(u) for u in v[:6])
+            tail = ", ".join(_fmt_value(u) for u in v[-3:])
+            return f"[{head}, ..., {tail}] ({len(v)} values; --json has all)"
+        return "[" + ", ".join(_fmt_value(u) for u in v) + "]"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def _print_failure(res: Any, command: str) -> None:
+    cex = res.counterexample or {}
+    print(f"\nFAILED {res.name}: {cex.get('law', '')}")
+    print(f"  {cex.get('message', '')}")
+    net = cex.get("network")
+    if isinstance(net, dict):
+        print(f"  network: {net.get('describe')}")
+        if "weights" in net:
+            print("  weights: " + ", ".join(f"{k}={_fmt_value(v)}" for k, v in net["weights"].items()))
+    for key in ("input", "output", "exact", "observed", "ulp", "bound_ulp", "row", "layer", "permutation", "shift"):
+        if key in cex:
+            print(f"  {key}: {_fmt_value(cex[key])}")
+    failure = cex.get("failure")
+    if failure and failure.get("frame"):
+        fr = failure["frame"]
+        func = f" in {fr['function']}" if fr["function"] else ""
+        print(f"  in your code: {fr['file']}:{fr['line']}{func}: {fr['code']}")
+    print(f"  reproduce: {command}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from nnverify.impl import ForwardUnderTest, load_function
+    from nnverify.progress import Progress
+    from nnverify.properties import PROFILES, PROPERTIES, SuiteConfig, run_suite
+
+    if args.list:
+        for prop in PROPERTIES:
+            print(f"{prop.name:20} {prop.summary}")
+        return 0
+    only = _only(args)
+    max_examples = args.examples if args.examples is not None else PROFILES[args.profile]
+    if max_examples < 1:
+        raise UsageError(f"--examples {max_examples}: must be at least 1")
+    if args.impl_timeout < 0:
+        raise UsageError(f"--impl-timeout {args.impl_timeout}: must be >= 0 (0 = no limit)")
+    network = network_from_args(args)
+    timeout = args.impl_timeout or None
+    impl = ForwardUnderTest(
+        load_function(args.impl, role="forward", timeout=timeout) if args.impl else None,
+        sigmoid=load_function(args.impl_sigmoid, role="sigmoid", timeout=timeout) if args.impl_sigmoid else None,
+        softmax=load_function(args.impl_softmax, role="softmax", timeout=timeout) if args.impl_softmax else None,
+    )
+    ctx = SuiteConfig(network, impl, random_networks=args.random_networks, min_value=args.low, max_value=args.high)
+    n_props = len(only) if only else len(PROPERTIES)
+    with Progress("nnverify test", total=n_props * max_examples) as progress:
+        result = run_suite(ctx, only=only, max_examples=max_examples, seed=args.seed,
+                           tick=lambda: progress.advance())
+    commands = {r.name: reproduce_command(args, r.name, max_examples) for r in result.results}
+    if args.json:
+        doc = result.to_json()
+        doc["network"] = network.describe()
+        for prop in doc["properties"]:
+            if prop["status"] == "failed":
+                prop["reproduce"] = commands[prop["name"]]
+        print_json(doc)
+        return 0 if result.ok else 1
+    print(f"network: {network.describe()}")
+    print(f"implementation: {result.implementation}")
+    print(f"seed {args.seed}, {max_examples} examples per property"
+          + ("" if args.examples is not None else f" (profile {args.profile})")
+          + (", random networks too" if args.random_networks else ""))
+    print()
+    print(f"{'property':<20} {'examples':>8}  {'verdict':<8} worst error")
+    for r in result.results:
+        print(f"{r.name:<20} {r.examples:>8}  {r.status:<8} {r.worst_text}")
+    counts = {s: sum(r.status == s for r in result.results) for s in ("passed", "failed", "skipped")}
+    print(f"\n{len(result.results)} properties: {counts['passed']} passed, {counts['failed']} failed, "
+          f"{counts['skipped']} skipped")
+    for r in result.results:
+        if r.status == "skipped":
+            print(f"  skipped {r.name}: {r.reason}")
+    for r in result.results:
+        if r.name == "worst-case" and r.worst and r.status == "passed":
+            w = r.worst
+            print(f"worst case found: x = {_fmt_value(w['input'])}, y{w['output']} = {w['observed']!r}, "
+                  f"exact {w['exact']}, {w['ulp']:.3g} ulp (bound {w['bound_ulp']:.3g} ulp)")
+    for r in result.results:
+        if r.status == "failed":
+            _print_failure(r, commands[r.name])
+    sys.stdout.flush()
+    return 0 if result.ok else 1
