@@ -1,0 +1,32 @@
+"""LaTeX derivation reports compiled to PDF: the printer, the document, the safe compile."""
+
+from nnverify.report.compile import (
+    CompileResult,
+    TexError,
+    TexNotFoundError,
+    compile_pdf,
+    find_pdflatex,
+)
+from nnverify.report.document import MARKER, Detail, Report, ReportSettings, TestSummary, build_report
+from nnverify.report.escape import escape_text
+from nnverify.report.numbers import Number, format_number
+from nnverify.report.printer import LatexPrinter, SymbolTable
+
+__all__ = [
+    "CompileResult",
+    "Detail",
+    "LatexPrinter",
+    "MARKER",
+    "Number",
+    "Report",
+    "ReportSettings",
+    "SymbolTable",
+    "TestSummary",
+    "TexError",
+    "TexNotFoundError",
+    "build_report",
+    "compile_pdf",
+    "escape_text",
+    "find_pdflatex",
+    "format_number",
+]

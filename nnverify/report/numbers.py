@@ -1,0 +1,107 @@
+"""Numbers as LaTeX: significant figures, scientific notation for tiny and huge values.
+
+Rounding is done on the exact rational (round half to even), so a printed digit string is
+the correctly rounded value of the number it stands for, and ``exact`` says whether
+rounding changed anything (the report then writes ``=`` instead of ``\\approx``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = ["Number", "format_number", "round_significant", "SCI_LOW", "SCI_HIGH"]
+
+#: Magnitudes below this are written in scientific notation (1e-4 must not print as 0.000).
+SCI_LOW = Fraction(1, 1000)
+#: Magnitudes at or above this are written in scientific notation.
+SCI_HIGH = Fraction(10**6)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A formatted number: LaTeX math source and what a printer needs to know about it.
+
+    Args:
+        latex: math-mode source, e.g. ``0.57444252`` or ``-1.5 \\times 10^{-4}``.
+        negative: True when the printed value has a leading minus (printers parenthesise it).
+        exact: True when ``latex`` is exactly the value (no rounding happened).
+    """
+
+    latex: str
+    negative: bool
+    exact: bool
+
+
+def _floor_log10(q: Fraction) -> int:
+    """floor(log10(q)) for q > 0, exactly (no float logarithms)."""
+    e = len(str(q.numerator)) - len(str(q.denominator))
+    # 10**e <= q < 10**(e+1) after at most one step either way.
+    while Fraction(10) ** e > q:
+        e -= 1
+    while Fraction(10) ** (e + 1) <= q:
+        e += 1
+    return e
+
+
+def round_significant(q: Fraction, digits: int) -> tuple[int, int, bool]:
+    """Round ``|q| > 0`` to ``digits`` significant figures: ``(mantissa, exponent, exact)``.
+
+    ``|q| ~ mantissa * 10**exponent`` with ``10**(digits-1) <= mantissa < 10**digits``,
+    rounded half to even; ``exact`` is True when no rounding happened.
+    """
+    q = abs(q)
+    e = _floor_log10(q) - digits + 1
+    scaled = q / Fraction(10) ** e
+    n = round(scaled)  # Fraction.__round__ rounds half to even
+    exact = scaled == n
+    if n == 10**digits:
+        n //= 10
+        e += 1
+    return int(n), e, exact
+
+
+def _plain_digits(mantissa: int, exponent: int) -> str:
+    """``mantissa * 10**exponent`` as a positional decimal with trailing zeros trimmed."""
+    s = str(mantissa)
+    if exponent >= 0:
+        return s + "0" * exponent
+    point = len(s) + exponent
+    if point > 0:
+        whole, frac = s[:point], s[point:]
+    else:
+        whole, frac = "0", "0" * (-point) + s
+    frac = frac.rstrip("0")
+    return whole + ("." + frac if frac else "")
+
+
+def format_number(value: Fraction | float | int, digits: int = 8) -> Number:
+    """``value`` with ``digits`` significant figures as LaTeX math.
+
+    Args:
+        value: an exact rational, a float (taken at its exact value) or an int.
+        digits: significant figures kept (>= 1); trailing zeros are trimmed.
+
+    Magnitudes in [10^-3, 10^6) are positional (``0.57444252``, ``1.1``); others use
+    ``m \\times 10^{e}`` (``1 \\times 10^{-4}``). Zero prints as ``0``.
+
+    Example:
+        >>> format_number(Fraction(1, 10**4)).latex
+        '1 \\\\times 10^{-4}'
+    """
+    if digits < 1:
+        raise ValueError(f"digits={digits}: need at least 1 significant figure")
+    q = value if isinstance(value, Fraction) else Fraction(value)
+    if q == 0:
+        return Number("0", False, True)
+    mantissa, exponent, exact = round_significant(q, digits)
+    sign = "-" if q < 0 else ""
+    rounded = Fraction(mantissa) * Fraction(10) ** exponent
+    if SCI_LOW <= rounded < SCI_HIGH:
+        body = _plain_digits(mantissa, exponent)
+    else:
+        s = str(mantissa).rstrip("0") or "0"
+        e10 = exponent + len(str(mantissa)) - 1
+        lead = s[0] + ("." + s[1:] if len(s) > 1 else "")
+        body = f"{lead} \\times 10^{{{e10}}}"
+    return Number(sign + body, bool(sign), exact)

@@ -1,0 +1,135 @@
+"""pgfplots figures with their data inline (no external image files).
+
+Curves are sampled here, in Python, and written with fixed decimals, so the ``.tex`` is
+byte-stable and pgfplots does no arithmetic of its own beyond drawing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from nnverify.model import Activation
+from nnverify.report.numbers import format_number
+
+__all__ = ["activation_plot", "ulp_histogram", "histogram_bins"]
+
+_MARKS = ("*", "square*", "triangle*", "diamond*", "pentagon*", "o")
+_COLOURS = ("red!75!black", "blue!75!black", "green!50!black", "orange!90!black",
+            "violet", "black")
+
+
+def _f(v: float, places: int = 4) -> str:
+    s = f"{v:.{places}f}"
+    return s if s.strip("-0.") else s.lstrip("-")
+
+
+def _curve(activation: Activation, a: np.ndarray) -> np.ndarray | None:
+    if activation is Activation.SIGMOID:
+        return 1 / (1 + np.exp(-a))
+    if activation is Activation.TANH:
+        return np.tanh(a)
+    if activation is Activation.RELU:
+        return np.maximum(a, 0)
+    if activation is Activation.IDENTITY:
+        return a
+    return None  # step is drawn as two segments, softmax is not elementwise
+
+
+def activation_plot(
+    activation: Activation,
+    points: Sequence[tuple[int, Sequence[float], Sequence[float]]],
+    *,
+    output_layer: bool,
+    width_cm: float = 7.6,
+) -> str:
+    """One ``axis``: the activation's curve and the units' operating points ``(a_j, z_j)``.
+
+    Args:
+        activation: the function drawn.
+        points: per layer using it, ``(l, a values, z values)`` of the derived input.
+        output_layer: name the function sigma (output) rather than h (hidden).
+        width_cm: the plot's width.
+    """
+    all_a = [float(v) for _, av, _ in points for v in av]
+    lo = min([-6.0] + [v - 1 for v in all_a])
+    hi = max([6.0] + [v + 1 for v in all_a])
+    lo, hi = math.floor(lo), math.ceil(hi)
+    grid = np.linspace(lo, hi, 97)
+    fname = r"\sigma" if output_layer else "h"
+    title = f"${fname}(a)$: {activation.value}"
+    out = [
+        r"\begin{tikzpicture}",
+        r"\begin{axis}[",
+        f"  width={_f(width_cm, 1)}cm, height=5.2cm, title={{{title}}},",
+        r"  xlabel={$a$}, grid=major, grid style={black!12},",
+        r"  legend pos=north west, legend style={font=\scriptsize, fill=white, fill opacity=0.85,"
+        r" text opacity=1},",
+        r"  tick label style={font=\scriptsize}, label style={font=\small}, title style={font=\small},",
+        f"  xmin={lo}, xmax={hi}]",
+    ]
+    if activation is Activation.STEP:
+        out.append(
+            f"\\addplot[black!70, thick, forget plot] coordinates {{({lo},0) (0,0)}};\n"
+            f"\\addplot[black!70, thick, forget plot] coordinates {{(0,1) ({hi},1)}};"
+        )
+    else:
+        ys = _curve(activation, grid)
+        if ys is not None:
+            coords = " ".join(f"({_f(a)},{_f(y)})" for a, y in zip(grid, ys))
+            out.append(f"\\addplot[black!70, thick, smooth, forget plot] coordinates {{{coords}}};")
+    for k, (l, av, zv) in enumerate(points):
+        mark, colour = _MARKS[k % len(_MARKS)], _COLOURS[k % len(_COLOURS)]
+        coords = " ".join(f"({_f(float(a))},{_f(float(z))})" for a, z in zip(av, zv))
+        out.append(
+            f"\\addplot[only marks, mark={mark}, mark size=2pt, color={colour}] "
+            f"coordinates {{{coords}}};"
+        )
+        out.append(f"\\addlegendentry{{layer {l}}}")
+    out += [r"\end{axis}", r"\end{tikzpicture}"]
+    return "\n".join(out)
+
+
+def histogram_bins(values: Sequence[float]) -> tuple[list[float], list[int]]:
+    """Bin edges (a round width: 0.1, 0.25, 0.5, 1, 2, ...) and counts for ULP errors >= 0."""
+    vals = np.asarray(values, dtype=np.float64)
+    top = float(vals.max()) if vals.size else 0.0
+    for width in (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1e3, 1e4, 1e5, 1e6):
+        if top / width <= 24:
+            break
+    else:
+        width = 10 ** math.ceil(math.log10(top / 24))
+    n_bins = max(int(math.floor(top / width)) + 1, 4)
+    edges = [round(k * width, 10) for k in range(n_bins + 1)]
+    idx = np.minimum((vals / width).astype(np.int64), n_bins - 1)
+    counts = np.bincount(idx, minlength=n_bins)[:n_bins]
+    return edges, [int(c) for c in counts]
+
+
+def ulp_histogram(values: Sequence[float], *, dtype_name: str, width_cm: float = 12.0) -> str:
+    """An ``axis`` with the distribution of ULP errors (``ybar interval``).
+
+    Args:
+        values: the ULP errors of all outputs over the sampled inputs.
+        dtype_name: the float type the errors are measured in (axis label).
+        width_cm: the plot's width.
+    """
+    edges, counts = histogram_bins(values)
+    coords = " ".join(f"({_f(e, 2)},{c})" for e, c in zip(edges, counts + [0]))
+    worst = format_number(float(max(values)), 3).latex if len(values) else "0"
+    return "\n".join([
+        r"\begin{tikzpicture}",
+        r"\begin{axis}[",
+        f"  width={_f(width_cm, 1)}cm, height=5.5cm, ybar interval, ymin=0,",
+        f"  xlabel={{distance from the exact value (ulp of {dtype_name})}}, ylabel={{outputs}},",
+        r"  tick label style={font=\scriptsize}, label style={font=\small},",
+        r"  x tick label as interval=false, grid=major, grid style={black!12},",
+        r"  xticklabel style={/pgf/number format/fixed}]",
+        f"\\addplot[fill=blue!35, draw=blue!60!black] coordinates {{{coords}}};",
+        r"\end{axis}",
+        f"\\node[anchor=north east, font=\\scriptsize] at (current bounding box.north east) "
+        f"{{largest: ${worst}$ ulp}};",
+        r"\end{tikzpicture}",
+    ])
