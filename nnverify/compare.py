@@ -76,7 +76,7 @@ class OutputResult:
             "output": self.output + 1,
             "exact": self.exact.digits(digits),
             "radius": float_up(self.exact.rad),
-            "value": self.value,
+            "value": _json_float(self.value),
             "abs_error": _json_float(self.abs_error),
             "rel_error": _json_float(self.rel_error),
             "ulp": _json_float(self.ulp),

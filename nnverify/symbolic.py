@@ -11,9 +11,11 @@ BINARY (the exact rational of each stored float, via ``float.as_integer_ratio``,
 and DECIMAL (the rational the literal text says). Symbol names are built from integers only,
 LaTeX-ready: ``x_1``, ``w^{(1)}_{12}``, ``w^{(1)}_{1,12}`` (a comma once an index has 2 digits).
 
-Sums are built with ``evaluate=False`` in the book's order (``x_1 w_11 + x_2 w_21 + ... + b``):
-SymPy's automatic canonical ordering takes ~50 ms per 785-term sum, which is what made naive
-models of the MNIST network slow. Printers order terms themselves.
+Sums of up to 16 terms are ordinary (canonical) SymPy sums, so ``==`` against an expression
+typed by hand works. Longer sums are built with ``evaluate=False`` in the book's order
+(``x_1 w_11 + x_2 w_21 + ... + b``): SymPy's canonical re-sorting takes ~50 ms per 785-term sum,
+which is what made naive models of the MNIST network slow. Printers order terms themselves, so
+both kinds print alike; compare long sums with ``(e1 - e2).expand() == 0`` or ``.doit()``.
 """
 
 from __future__ import annotations
@@ -48,10 +50,13 @@ __all__ = [
     "activation_expr",
     "compiled_model",
     "DEFAULT_MAX_OPS",
+    "CANONICAL_MAX_TERMS",
 ]
 
 #: Largest closed form (in expression-tree nodes) :meth:`SymbolicModel.closed_form` builds by default.
 DEFAULT_MAX_OPS = 100_000
+#: Longest weighted sum built as a canonical (evaluated) SymPy ``Add``; longer ones stay unevaluated.
+CANONICAL_MAX_TERMS = 16
 
 # ---------------------------------------------------------------------------------------------
 # Symbols (book §3.4 notation), built from integers only
@@ -336,7 +341,7 @@ def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicMod
             elif len(terms) == 1:
                 a_list.append(terms[0])
             else:
-                a_list.append(sympy.Add(*terms, evaluate=False))
+                a_list.append(sympy.Add(*terms, evaluate=len(terms) <= CANONICAL_MAX_TERMS))
         a_syms = [a_symbol(l, j) for j in range(1, m + 1)]
         z_list = [activation_expr(layer.activation, a_syms, j) for j in range(1, m + 1)]
         weights.append(sympy.Matrix(W_rows))

@@ -1,0 +1,122 @@
+"""Verdicts: ok / failed / undecided, the automatic precision raise, tolerances and the JSON shape."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from nnverify.compare import CheckReport, check, check_outputs
+from nnverify.errors import InputsError, UsageError
+from nnverify.inputs import parse_x, sample_inputs
+from nnverify.modes import Mode
+from nnverify.numeric import forward
+from nnverify.weights import BOOK_X, book_network, load_network
+
+
+@pytest.mark.parametrize(
+    ("mode", "x", "exact", "ulps"),
+    [
+        (Mode.BINARY, BOOK_X, ("0.31682707641102976546", "0.69627908986196680381"), (0.74, 0.41)),
+        (Mode.DECIMAL, parse_x("1.0,0.5"), ("0.31682707641102974743", "0.69627908986196678148"), (1.07, 0.61)),
+    ],
+    ids=["binary", "decimal"],
+)
+def test_book_network_numpy_outputs_are_within_bound(mode, x, exact, ulps):
+    report = check(book_network(), x, mode=mode)
+    assert report.ok
+    for r, digits, u in zip(report.results, exact, ulps):
+        assert r.exact.digits(20) == digits
+        assert round(r.ulp, 2) == u  # DESIGN.md §2: NumPy is +0.74 ulp (binary), +1.07 (decimal)
+        assert r.ulp < r.bound_ulp
+    assert report.worst.output == 0
+
+
+def _nudged(ulps: float) -> tuple[np.ndarray, CheckReport]:
+    net = book_network()
+    y = forward(net, BOOK_X).y.copy()
+    first = check_outputs(net, BOOK_X, y, progress=False)
+    r = first.results[0]
+    step = np.spacing(y[0])
+    y[0] = float(r.exact) + (r.bound_ulp + ulps) * step
+    return y, first
+
+
+def test_a_result_nudged_beyond_its_bound_fails_and_one_inside_passes():
+    y, _ = _nudged(+2)
+    report = check_outputs(book_network(), BOOK_X, y, progress=False)
+    assert [r.status for r in report.results] == ["failed", "ok"]
+    assert not report.ok and report.results[0].ulp > report.results[0].bound_ulp
+    y, _ = _nudged(-2)
+    assert check_outputs(book_network(), BOOK_X, y, progress=False).ok
+
+
+def test_an_explicit_tolerance_is_added_on_top_of_the_bound():
+    y, _ = _nudged(+5)
+    assert not check_outputs(book_network(), BOOK_X, y, progress=False).ok
+    report = check_outputs(book_network(), BOOK_X, y, tolerance_ulp=8, progress=False)
+    assert report.ok and report.tolerance_ulp == 8
+
+
+def test_nan_output_fails():
+    y = forward(book_network(), BOOK_X).y.copy()
+    y[1] = math.nan
+    report = check_outputs(book_network(), BOOK_X, y, progress=False)
+    assert report.results[1].status == "failed" and report.results[1].ulp == math.inf
+    assert json.dumps(report.to_json(), allow_nan=False)
+
+
+def test_precision_is_raised_until_the_verdict_is_decided():
+    net = book_network()
+    y = forward(net, BOOK_X).y
+    report = check_outputs(net, BOOK_X, y, prec=16, progress=False)
+    assert report.ok and report.max_prec_used > 16
+
+
+def test_a_verdict_still_undecided_at_the_cap_is_undecided_not_ok():
+    net = book_network()
+    y = forward(net, BOOK_X).y
+    report = check_outputs(net, BOOK_X, y, prec=16, max_prec=16, progress=False)
+    assert not report.ok
+    assert report.counts()["undecided"] >= 1 and report.counts()["ok"] + report.counts()["undecided"] == 2
+
+
+def test_json_has_the_documented_shape_with_one_based_indices():
+    doc = check(book_network(), BOOK_X).to_json()
+    assert doc["ok"] is True and doc["max_ulp"] == pytest.approx(0.7402731578509024)
+    first = doc["results"][0]
+    assert {"input", "output", "exact", "radius", "value", "ulp", "bound_ulp", "ok"} <= set(first)
+    assert (first["input"], first["output"], first["exact"]) == (1, 1, "0.31682707641102976546")
+    assert 0 < first["radius"] < 1e-35
+    assert doc["counts"] == {"ok": 2, "failed": 0, "undecided": 0}
+    json.dumps(doc, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("y", "kwargs", "error", "match"),
+    [
+        (np.zeros(3), {}, InputsError, r"need shape \(1, 2\)"),
+        (np.zeros(2, dtype=int), {}, InputsError, "expected floats"),
+        (np.zeros(2), {"tolerance_ulp": -1}, UsageError, "tolerance"),
+        (np.zeros(2), {"tolerance_ulp": math.inf}, UsageError, "tolerance"),
+        (np.zeros(2), {"digits": 0}, UsageError, "digits"),
+        (np.zeros(2), {"prec": 256, "max_prec": 128}, UsageError, "max_prec"),
+    ],
+)
+def test_bad_arguments_raise_one_line_errors(y, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        check_outputs(book_network(), BOOK_X, y, **kwargs)
+
+
+def test_check_casts_the_network_and_inputs_to_the_requested_dtype():
+    report = check(book_network(), BOOK_X, dtype=np.float32)
+    assert report.ok and report.dtype == np.float32 and report.y.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_book_mnist_sample_passes(dtype):
+    net = load_network("book-mnist")
+    report = check(net, sample_inputs(784, 20, seed=1), dtype=dtype)
+    assert report.ok and len(report.results) == 200
