@@ -190,6 +190,12 @@ def sample_inputs(
         raise InputsError(f"--samples {count}: must be at least 1")
     if not (np.isfinite(low) and np.isfinite(high)) or not low < high:
         raise InputsError(f"--low {low} --high {high}: need finite low < high")
+    if not np.isfinite(float(high) - float(low)):  # NumPy refuses a width beyond the largest float
+        raise InputsError(
+            f"--low {low} --high {high}: the width high - low overflows float64; narrow the range"
+        )
+    if seed < 0:
+        raise InputsError(f"--seed {seed}: must be 0 or more")
     rng = np.random.default_rng(seed)
     values = rng.uniform(low, high, size=(count, n_inputs))
     return Inputs(values, None, f"--samples {count} --low {low} --high {high} --seed {seed}")

@@ -19,10 +19,11 @@ The outcome is recorded *before* the test asserts, so a failing test is counted 
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import json
 import os
-import signal
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -111,27 +112,43 @@ atexit.register(_dump)
 
 
 class Hung(BaseException):
-    """Raised by SIGALRM inside a case that ran past its limit.
-
-    A BaseException, so nnverify's own ``except Exception`` (the internal-error guard) cannot
-    swallow it and report a hang as something else.
-    """
-
-
-def _alarm(signum: int, frame: Any) -> None:
-    raise Hung()
+    """A case that ran past its limit (a BaseException, so no ``except Exception`` hides it)."""
 
 
 def call_with_limit(fn: Callable[[], Any], limit_s: float = CASE_LIMIT_S) -> tuple[Any, float]:
-    """Run ``fn()``; raise :class:`Hung` if it takes longer than ``limit_s``. Returns (value, s)."""
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    """Run ``fn()``; raise :class:`Hung` if it takes longer than ``limit_s``. Returns (value, s).
+
+    A watchdog thread interrupts the main thread (KeyboardInterrupt) at the limit. Not SIGALRM:
+    nnverify's own ``--impl-timeout`` uses the interval timer and would cancel ours.
+    """
+    fired = threading.Event()
+    done = threading.Event()
+    lock = threading.Lock()
+
+    def bark() -> None:
+        with lock:
+            if not done.is_set():
+                fired.set()
+                _thread.interrupt_main()
+
+    dog = threading.Timer(limit_s, bark)
+    dog.daemon = True
     t0 = time.perf_counter()
     try:
-        return fn(), time.perf_counter() - t0
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        dog.start()
+        try:
+            value = fn()
+        finally:
+            with lock:
+                done.set()
+            dog.cancel()
+        if fired.is_set():  # fn caught the KeyboardInterrupt (main() returns 130)
+            raise Hung()
+        return value, time.perf_counter() - t0
+    except KeyboardInterrupt:
+        if fired.is_set():
+            raise Hung() from None
+        raise
 
 
 @dataclass
