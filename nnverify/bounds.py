@@ -25,6 +25,9 @@ from the exact value? It is derived, not tuned (DESIGN.md §4), layer by layer:
      error grows with ``|a_k - max a|``) plus ``exp``'s own ``k`` ulps; the ratio of the
      perturbed softmax to the exact one is enclosed exactly, times the sum's ``gamma_{K-1}``
      and two roundings for the division (covers multiplying by the reciprocal).
+3. **Range caps.** A computed sigmoid or softmax lies in [0, 1] and a computed tanh in
+   [-1, 1], so no bound exceeds the distance from the exact value to the far end of that range
+   (keeps bounds finite where the derivation above explodes, e.g. huge float32 logits).
 
 Every constant and every step is computed in ball arithmetic and rounded up, so the bound
 is never below the true worst case of the model. The one assumption not proved here is the
@@ -192,6 +195,11 @@ def _upper(x: arb) -> arb:
     return x.upper()
 
 
+def _cap(err: arb, cap: arb) -> arb:
+    """The smaller of two exact upper bounds."""
+    return cap if cap < err else err
+
+
 def _activation_errors(
     activation: Activation,
     a_rows: list[list[arb]],
@@ -221,7 +229,9 @@ def _activation_errors(
                 s = 1 / (1 + (-wide).exp())
                 L = s * (1 - s)
                 L = quarter if not (L < quarter) else _upper(L)
-                row.append(_upper(L * e + c["c_rel_u"] * _upper(s) + c["c_abs_u"] + c["tiny"]))
+                err = _upper(L * e + c["c_rel_u"] * _upper(s) + c["c_abs_u"] + c["tiny"])
+                # A computed sigmoid lies in [0, 1], so it is never farther than this:
+                row.append(_cap(err, _upper(arb.max(s, 1 - s))))
             out.append(row)
         return out
     if activation is Activation.TANH:
@@ -233,7 +243,8 @@ def _activation_errors(
                 t = wide.tanh()
                 L = 1 - t * t
                 L = one if not (L < one) else _upper(L)
-                row.append(_upper(L * e + c["two_k_u"] * t.abs_upper() + c["tiny"]))
+                err = _upper(L * e + c["two_k_u"] * t.abs_upper() + c["tiny"])
+                row.append(_cap(err, _upper(1 + t.abs_upper())))  # a computed tanh is in [-1, 1]
             out.append(row)
         return out
     if activation is Activation.SOFTMAX:
@@ -257,7 +268,8 @@ def _activation_errors(
                 r_hi = ri.exp() / lo_sum * up_fac
                 r_lo = (-ri).exp() / hi_sum * down_fac
                 rel = _upper(arb.max(r_hi - 1, 1 - r_lo))
-                row.append(_upper(p.abs_upper() * rel + (K + 3) * c["k_tiny"]))
+                err = _upper(p.abs_upper() * rel + (K + 3) * c["k_tiny"])
+                row.append(_cap(err, _upper(arb.max(p, 1 - p))))  # a computed softmax is in [0, 1]
             out.append(row)
         return out
     raise UsageError(f"no error bound is derived for activation {activation.value}")

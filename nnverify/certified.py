@@ -45,12 +45,16 @@ __all__ = [
     "MIN_PREC",
     "MAX_PREC",
     "SYMPY_ROUTE_MAX_PARAMS",
+    "TINY_EXPONENT",
 ]
 
 #: Routes :func:`certify` accepts.
 ROUTES = ("auto", "sympy", "matrix")
 #: Precision limits in bits. Below 16 bits balls are useless; above the cap a run is a mistake.
 MIN_PREC, MAX_PREC = 16, 1 << 16
+#: Magnitudes below ``2**TINY_EXPONENT`` are enclosed as ``[0, 2**TINY_EXPONENT]`` (see
+#: :meth:`Enclosure.from_ball`): 2**-1074 is the smallest float64, so nothing is lost.
+TINY_EXPONENT = -4096
 #: ``route="auto"`` compiles the SymPy model for networks up to this many parameters.
 SYMPY_ROUTE_MAX_PARAMS = 2000
 
@@ -107,9 +111,23 @@ class Enclosure:
 
     @classmethod
     def from_ball(cls, x: arb) -> "Enclosure":
-        """The exact interval ``[mid - rad, mid + rad]`` of a finite ``arb``."""
+        """The exact interval ``[mid - rad, mid + rad]`` of a finite ``arb``.
+
+        A ball entirely below ``2**TINY_EXPONENT`` in magnitude (e.g. ``sigmoid(-1e6)``, about
+        ``10**-434294``) becomes the wider enclosure ``[0, 2**TINY_EXPONENT]`` (or its mirror):
+        still guaranteed, far below any float's resolution, and spares rationals with millions
+        of digits.
+        """
         if not x.is_finite():
             raise ArithmeticError(f"ball {x} is not finite; it encloses nothing useful")
+        man, exp = x.abs_upper().man_exp()
+        if int(man) != 0 and int(man).bit_length() + int(exp) < TINY_EXPONENT:
+            tiny = Fraction(1, 1 << -TINY_EXPONENT)
+            if x >= 0:
+                return cls(Fraction(0), tiny)
+            if x <= 0:
+                return cls(-tiny, Fraction(0))
+            return cls(-tiny, tiny)
         mid, rad = _arf_to_fraction(x.mid()), _arf_to_fraction(x.rad())
         return cls(mid - rad, mid + rad)
 

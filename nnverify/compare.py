@@ -80,8 +80,8 @@ class OutputResult:
             "abs_error": _json_float(self.abs_error),
             "rel_error": _json_float(self.rel_error),
             "ulp": _json_float(self.ulp),
-            "bound_abs": self.bound_abs,
-            "bound_ulp": self.bound_ulp,
+            "bound_abs": _json_float(self.bound_abs),
+            "bound_ulp": _json_float(self.bound_ulp),
             "status": self.status,
             "ok": self.ok,
         }
@@ -162,7 +162,7 @@ class CheckReport:
             "tolerance_ulp": self.tolerance_ulp,
             "counts": self.counts(),
             "max_ulp": _json_float(self.max_ulp),
-            "max_bound_ulp": max(r.bound_ulp for r in self.results),
+            "max_bound_ulp": _json_float(max(r.bound_ulp for r in self.results)),
             "worst": worst.to_json(self.digits),
             "tightest": tight.to_json(self.digits),
         }
@@ -188,8 +188,14 @@ def _verdict(exact: Enclosure, value: float, bound: Fraction) -> tuple[str, Frac
 def _result(row: int, k: int, exact: Enclosure, value: float, bound_abs: float,
             tolerance_ulp: Fraction, dtype: np.dtype) -> OutputResult:
     unit = ulp_of(exact.mid, dtype)
-    total = Fraction(bound_abs) + tolerance_ulp * unit
-    status, near = _verdict(exact, value, total)
+    if not math.isfinite(bound_abs):
+        # No finite bound could be derived: the value cannot be verified, only refuted.
+        total = Fraction(0)
+        status, near = _verdict(exact, value, total)
+        status = "failed" if status == "failed" and not math.isfinite(value) else "undecided"
+    else:
+        total = Fraction(bound_abs) + tolerance_ulp * unit
+        status, near = _verdict(exact, value, total)
     if near is None:
         abs_err = rel_err = ulps = math.inf
     else:
@@ -204,8 +210,8 @@ def _result(row: int, k: int, exact: Enclosure, value: float, bound_abs: float,
         abs_error=abs_err,
         rel_error=rel_err,
         ulp=ulps,
-        bound_abs=float_up(total),
-        bound_ulp=float_up(total / unit),
+        bound_abs=float_up(total) if math.isfinite(bound_abs) else math.inf,
+        bound_ulp=float_up(total / unit) if math.isfinite(bound_abs) else math.inf,
         status=status,
     )
 

@@ -20,7 +20,6 @@ both kinds print alike; compare long sums with ``(e1 - e2).expand() == 0`` or ``
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -289,7 +288,19 @@ class SymbolicModel:
         return out
 
 
-_MODEL_CACHE: "weakref.WeakKeyDictionary[Network, dict[Mode, SymbolicModel]]" = weakref.WeakKeyDictionary()
+def _cache(network: Network, name: str) -> dict[Any, Any]:
+    """A private per-network cache stored on the network itself.
+
+    A model refers to its network, so a WeakKeyDictionary keyed by the network would keep
+    every network alive forever; a cache on the network is a cycle the GC frees with it.
+    """
+    attr = f"_nnverify_{name}_cache"
+    cache = network.__dict__.get(attr)
+    if cache is None:
+        cache = {}
+        object.__setattr__(network, attr, cache)  # frozen dataclass: private, not part of equality
+    return cache
+
 
 
 def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicModel:
@@ -309,7 +320,7 @@ def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicMod
     mode = Mode.parse(mode)
     if mode is not Mode.SYMBOLIC:
         mode = _check_mode(network, mode)
-    per_net = _MODEL_CACHE.setdefault(network, {})
+    per_net = _cache(network, "model")
     if mode in per_net:
         return per_net[mode]
     xs = tuple(x_symbol(i) for i in range(1, network.n_inputs + 1))
@@ -481,7 +492,6 @@ class _BallCompiler:
 
 
 _Program = Callable[[list[arb]], tuple[list[list[arb]], list[list[arb]]]]
-_PROGRAM_CACHE: "weakref.WeakKeyDictionary[Network, dict[tuple[Mode, int], _Program]]" = weakref.WeakKeyDictionary()
 
 
 def compiled_model(network: Network, mode: Mode, prec: int) -> _Program:
@@ -490,7 +500,7 @@ def compiled_model(network: Network, mode: Mode, prec: int) -> _Program:
     The returned function maps one input row of balls to ``(a_layers, z_layers)`` of balls,
     evaluating the model's own expressions unit by unit (call it under ``ctx.workprec(prec)``).
     """
-    per_net = _PROGRAM_CACHE.setdefault(network, {})
+    per_net = _cache(network, "program")
     key = (mode, prec)
     if key in per_net:
         return per_net[key]

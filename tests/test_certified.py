@@ -156,3 +156,14 @@ def test_enclosures_agree_with_mpmath_at_200_digits(case):
             # mpmath's own rounding at 200 digits, relative, plus cancellation in the sums
             slack = abs(q) * Fraction(1, 10**180) + Fraction(1, 10**180)
             assert enc.lower - slack <= q <= enc.upper + slack
+
+
+@pytest.mark.parametrize("route", ["sympy", "matrix"])
+def test_astronomically_small_values_get_a_guaranteed_enclosure_near_zero(route):
+    # sigmoid(-1e6) is about 10**-434294: kept as [0, 2**TINY_EXPONENT], still an enclosure.
+    from nnverify.certified import TINY_EXPONENT
+
+    net = Network((Layer(np.array([[1.0]]), np.array([0.0]), "sigmoid"),))
+    enc = certify(net, np.array([-1e6]), route=route).y[0][0]
+    assert enc.lower == 0 and enc.upper == Fraction(2) ** TINY_EXPONENT
+    assert enc.contains(0.0)

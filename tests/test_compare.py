@@ -120,3 +120,15 @@ def test_book_mnist_sample_passes(dtype):
     net = load_network("book-mnist")
     report = check(net, sample_inputs(784, 20, seed=1), dtype=dtype)
     assert report.ok and len(report.results) == 200
+
+
+def test_an_infinite_bound_can_never_verify():
+    from fractions import Fraction
+
+    from nnverify.certified import Enclosure
+    from nnverify.compare import _result
+
+    exact = Enclosure(Fraction(1, 3), Fraction(1, 3))
+    r = _result(0, 0, exact, 1 / 3, math.inf, Fraction(0), np.dtype(np.float64))
+    assert r.status == "undecided" and r.bound_ulp == math.inf
+    assert _result(0, 0, exact, math.nan, math.inf, Fraction(0), np.dtype(np.float64)).status == "failed"
