@@ -38,6 +38,9 @@ from nnverify.report.plots import activation_plot, ulp_histogram
 from nnverify.report.printer import LatexPrinter, SymbolTable
 
 __all__ = [
+    "Derivation",
+    "unit_rows",
+    "symbol_table",
     "Report",
     "Detail",
     "ReportSettings",
@@ -324,9 +327,112 @@ def _step(value: Fraction | Enclosure, digits: int) -> Number:
     return format_number(value, digits)
 
 
-def _layer_section(tex: _Tex, ctx: _Context, table: SymbolTable, model: Any, l: int) -> None:
+def _a_values(network: Network, cert: CertifiedPass, l: int, mode: Mode, digits: int) -> list[Number]:
+    """Layer l's weighted sums for row 0, formatted.
+
+    Layer 1 is a sum of products of exact rationals, so its exact value is known and ``=``
+    can be claimed when the digits are exact (1.0*0.5 + 0.5*0.6 + 0.3 = 1.1 in decimal mode);
+    it is checked against the certified enclosure. Deeper layers use the enclosures.
+    """
+    encs = cert.a[l - 1][0]
+    if l != 1:
+        return [_enclosed(e, digits) for e in encs]
+    W, b = _weights(network, mode)[0]
+    x = cert.x_exact[0]
+    out = []
+    for j, enc in enumerate(encs):
+        exact = sum((x[i] * W[i][j] for i in range(len(x))), Fraction(0)) + b[j]
+        if not enc.contains(exact):
+            raise ArithmeticError(f"a^(1)_{j + 1} = {exact} lies outside its certified enclosure")
+        out.append(format_number(exact, digits))
+    return out
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One numbered derivation: ``lhs rel row_1``, ``rel row_2``, ... printed as an ``align``.
+
+    Args:
+        lhs: the left-hand side, e.g. ``a^{(1)}_{1}``.
+        rows: ``(relation, terms)`` per row; the terms of a row are broken across lines
+            between terms when the row is too wide.
+        label: the equation label of the last line (``eq:a-1-1``).
+    """
+
+    lhs: str
+    rows: tuple[tuple[str, tuple[str, ...]], ...]
+    label: str | None
+
+    def latex(self) -> str:
+        return "\n".join(_math_block(self.lhs, [(r, list(t)) for r, t in self.rows], self.label))
+
+
+def unit_rows(
+    network: Network,
+    cert: CertifiedPass,
+    l: int,
+    j: int,
+    *,
+    mode: Mode = Mode.BINARY,
+    step_digits: int = 8,
+    table: SymbolTable | None = None,
+) -> tuple[Derivation, Derivation]:
+    """The derivations of unit ``j`` of layer ``l`` (1-based) for input row 0 of ``cert``.
+
+    The first is ``a^{(l)}_j``: symbolic, substituted, result; the second ``z^{(l)}_j`` (``y_j``
+    on the output layer): ``h(a) = `` the activation's expression, substituted, result. Both
+    rows of each are printed from the same SymPy tree of the symbolic model.
+
+    Args:
+        network: the network.
+        cert: certified values; row 0 is the derived input.
+        l: layer, 1-based.
+        j: unit, 1-based.
+        mode: the exact values substituted for the weights (BINARY or DECIMAL).
+        step_digits: significant digits of the substituted numbers and results.
+        table: the symbol table (built from the network when None).
+    """
     from nnverify import symbolic as S
 
+    table = table if table is not None else symbol_table(network)
+    model = S.build_model(network, Mode.SYMBOLIC)
+    d = step_digits
+    L = len(network.layers)
+    layer = network.layers[l - 1]
+    W, b = _weights(network, mode)[l - 1]
+    prev = ([_step(q, d) for q in cert.x_exact[0]] if l == 1
+            else [_enclosed(e, d) for e in cert.z[l - 2][0]])
+    a_vals = _a_values(network, cert, l, mode, d)
+    z_val = _enclosed(cert.z[l - 1][0][j - 1], d)
+    fn = r"\sigma" if l == L else "h"
+    a_expr, z_expr = model.unit(l, j)
+    values: dict[sympy.Symbol, Number] = {}
+    for i in range(1, layer.n_in + 1):
+        values[S.z_symbol(l - 1, i)] = prev[i - 1]
+        values[S.w_symbol(l, i, j)] = format_number(W[i - 1][j - 1], d)
+    values[S.b_symbol(l, j)] = format_number(b[j - 1], d)
+    sym = LatexPrinter(table)
+    sub = LatexPrinter(table, values)
+    a_row = Derivation(
+        f"a^{{({l})}}_{{{j}}}",
+        (("=", tuple(sym.terms(a_expr))), ("=", tuple(sub.terms(a_expr))),
+         (_rel(a_vals[j - 1]), (a_vals[j - 1].latex,))),
+        f"eq:a-{l}-{j}",
+    )
+    a_sym = S.a_symbol(l, j)
+    sub_z = LatexPrinter(table, {S.a_symbol(l, m): a_vals[m - 1] for m in range(1, layer.n_out + 1)})
+    rows: list[tuple[str, tuple[str, ...]]] = []
+    if z_expr == a_sym:  # identity: nothing to substitute
+        rows.append(("=", (f"{fn}({table.names[a_sym]}) = {table.names[a_sym]}",)))
+    else:
+        rows.append(("=", (f"{fn}({table.names[a_sym]}) = {sym.doprint(z_expr)}",)))
+        rows.append(("=", tuple(sub_z.terms(z_expr))))
+    rows.append((_rel(z_val), (z_val.latex,)))
+    z_name = _output_name(j) if l == L else f"z^{{({l})}}_{{{j}}}"
+    return a_row, Derivation(z_name, tuple(rows), f"eq:z-{l}-{j}")
+
+
+def _layer_section(tex: _Tex, ctx: _Context, table: SymbolTable, l: int) -> None:
     net, st = ctx.network, ctx.settings
     d = st.step_digits
     L = len(net.layers)
@@ -335,11 +441,10 @@ def _layer_section(tex: _Tex, ctx: _Context, table: SymbolTable, model: Any, l: 
     prev = [_step(q, d) for q in ctx.cert.x_exact[0]] if l == 1 else [
         _enclosed(e, d) for e in ctx.cert.z[l - 2][0]
     ]
-    a_vals = [_enclosed(e, d) for e in ctx.cert.a[l - 1][0]]
+    a_vals = _a_values(net, ctx.cert, l, st.mode, d)
     z_vals = [_enclosed(e, d) for e in ctx.cert.z[l - 1][0]]
-    act = layer.activation
     fn = r"\sigma" if l == L else "h"
-    tex.add(f"\\subsection*{{Layer {l}: {act.value}}}")
+    tex.add(f"\\subsection*{{Layer {l}: {layer.activation.value}}}")
     prev_name = "X" if l == 1 else f"Z^{{({l - 1})}}"
     out_name = "Y" if l == L else f"Z^{{({l})}}"
     wmat = _matrix([[format_number(q, d).latex for q in row] for row in W])
@@ -357,36 +462,9 @@ def _layer_section(tex: _Tex, ctx: _Context, table: SymbolTable, model: Any, l: 
         f"{out_name} &= {fn}(A^{{({l})}}) {z_rel} {zvec} \\label{{eq:Z-{l}}}",
         r"\end{align}",
     )
-    sym_model = model
     for j in range(1, layer.n_out + 1):
-        a_expr, z_expr = sym_model.unit(l, j)
-        values: dict[sympy.Symbol, Number] = {}
-        for i in range(1, layer.n_in + 1):
-            values[S.z_symbol(l - 1, i) if l > 1 else S.x_symbol(i)] = prev[i - 1]
-            values[S.w_symbol(l, i, j)] = format_number(W[i - 1][j - 1], d)
-        values[S.b_symbol(l, j)] = format_number(b[j - 1], d)
-        sym = LatexPrinter(table)
-        sub = LatexPrinter(table, values)
-        a_name = f"a^{{({l})}}_{{{j}}}"
-        tex.add(*_math_block(
-            a_name,
-            [("=", sym.terms(a_expr)), ("=", sub.terms(a_expr)),
-             (_rel(a_vals[j - 1]), [a_vals[j - 1].latex])],
-            f"eq:a-{l}-{j}",
-        ))
-        z_name = _output_name(j) if l == L else f"z^{{({l})}}_{{{j}}}"
-        a_sym = S.a_symbol(l, j)
-        a_values = {S.a_symbol(l, m): a_vals[m - 1] for m in range(1, layer.n_out + 1)}
-        sub_z = LatexPrinter(table, a_values)
-        rows: list[tuple[str, list[str]]] = []
-        definition = [f"{fn}({table.names[a_sym]})"]
-        if z_expr != a_sym:
-            definition += ["= " + LatexPrinter(table).doprint(z_expr)]
-        rows.append(("=", [" ".join(definition)]))
-        if z_expr != a_sym:
-            rows.append(("=", sub_z.terms(z_expr)))
-        rows.append((_rel(z_vals[j - 1]), [z_vals[j - 1].latex]))
-        tex.add(*_math_block(z_name, rows, f"eq:z-{l}-{j}"))
+        a_row, z_row = unit_rows(net, ctx.cert, l, j, mode=st.mode, step_digits=d, table=table)
+        tex.add(a_row.latex(), z_row.latex())
 
 
 def _closed_forms(tex: _Tex, ctx: _Context, table: SymbolTable) -> None:
@@ -532,11 +610,8 @@ def _test_section(tex: _Tex, summary: TestSummary) -> None:
 
 
 def _full_report(tex: _Tex, ctx: _Context) -> None:
-    from nnverify.symbolic import build_model
-
     net = ctx.network
     table = symbol_table(net)
-    model = build_model(net, Mode.SYMBOLIC)
     x0 = [float(q) for q in ctx.cert.x_exact[0]]
     a = [[float(e.mid) for e in layer[0]] for layer in ctx.cert.a]
     z = [[float(e.mid) for e in layer[0]] for layer in ctx.cert.z]
@@ -560,7 +635,7 @@ def _full_report(tex: _Tex, ctx: _Context) -> None:
     xs = _matrix([[_step(q, d).latex for q in ctx.cert.x_exact[0]]])
     tex.add(r"\begin{equation*}", f"X = {xs}", r"\end{equation*}")
     for l in range(1, len(net.layers) + 1):
-        _layer_section(tex, ctx, table, model, l)
+        _layer_section(tex, ctx, table, l)
     _closed_forms(tex, ctx, table)
     _verification_table(tex, ctx, linked=True)
     _plots(tex, ctx, operating_row=(a, z))
@@ -589,11 +664,11 @@ def _summary_table(tex: _Tex, ctx: _Context) -> None:
     tex.add(
         f"NumPy's forward pass in {dt} on {N} input{'s' if N != 1 else ''}, each of the {K} "
         "outputs compared with its certified exact value under the derived bound (see the "
-        "full report of a small network for the method). One row per input: the predicted "
-        "class and the output farthest from its exact value."
+        "full report of a small network for the method). One row per input: its largest output "
+        "(the predicted class) and the output farthest from its exact value."
     )
     tex.add(r"\begin{center}\small", r"\begin{tabular}{rrlllrrl}", r"\toprule",
-            r"input & class & worst output & exact value & NumPy & ulp & bound (ulp) & verdict \\",
+            r"input & largest & worst output & exact value & NumPy & ulp & bound (ulp) & verdict \\",
             r"\midrule")
     by_row: dict[int, list[Any]] = {}
     for r in report.results:
@@ -637,8 +712,8 @@ def _summary_report(tex: _Tex, ctx: _Context) -> None:
         )
     tex.add(r"\begin{align*}", " \\\\\n".join(eqs), r"\end{align*}")
     tex.add(r"\begin{center}", summary_diagram(net), r"\end{center}")
-    _weight_stats(tex, net)
     _summary_table(tex, ctx)
+    _weight_stats(tex, net)
     a = [[float(e.mid) for e in layer[0]] for layer in ctx.cert.a]
     z = [[float(e.mid) for e in layer[0]] for layer in ctx.cert.z]
     _plots(tex, ctx, operating_row=(a, z))

@@ -123,13 +123,12 @@ def ulp_histogram(values: Sequence[float], *, dtype_name: str, width_cm: float =
         r"\begin{tikzpicture}",
         r"\begin{axis}[",
         f"  width={_f(width_cm, 1)}cm, height=5.5cm, ybar interval, ymin=0,",
+        f"  title={{largest error: ${worst}$ ulp}}, title style={{font=\\small}},",
         f"  xlabel={{distance from the exact value (ulp of {dtype_name})}}, ylabel={{outputs}},",
         r"  tick label style={font=\scriptsize}, label style={font=\small},",
         r"  x tick label as interval=false, grid=major, grid style={black!12},",
         r"  xticklabel style={/pgf/number format/fixed}]",
         f"\\addplot[fill=blue!35, draw=blue!60!black] coordinates {{{coords}}};",
         r"\end{axis}",
-        f"\\node[anchor=north east, font=\\scriptsize] at (current bounding box.north east) "
-        f"{{largest: ${worst}$ ulp}};",
         r"\end{tikzpicture}",
     ])

@@ -1,0 +1,255 @@
+"""Golden strings for the report's small pieces: numbers, escaping, the printer, one unit's rows."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+
+from nnverify.certified import certify
+from nnverify.inputs import parse_x
+from nnverify.model import Layer, Network
+from nnverify.modes import Mode
+from nnverify.report.document import symbol_table, unit_rows
+from nnverify.report.escape import escape_text
+from nnverify.report.layout import Abbreviations, abbreviate, break_terms, estimate_width
+from nnverify.report.numbers import format_number
+from nnverify.report.printer import LatexPrinter, SymbolTable, rational_latex
+from nnverify.symbolic import a_symbol, b_symbol, build_model, w_symbol, x_symbol
+from nnverify.weights import BOOK_X, book_network
+
+# -- numbers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "latex", "exact"),
+    [
+        (0, 8, "0", True),
+        (1.0, 8, "1", True),
+        (0.5, 8, "0.5", True),
+        (0.1, 8, "0.1", False),  # the float 0.1 is not 1/10
+        (Fraction(1, 10), 8, "0.1", True),
+        (0.5744425168116590, 8, "0.57444252", False),
+        (1.2140269588, 8, "1.214027", False),  # trailing zero trimmed, not 1.2140270
+        (1e-4, 8, r"1 \times 10^{-4}", False),  # never 0.000
+        (Fraction(1, 10**4), 3, r"1 \times 10^{-4}", True),
+        (-0.0001234, 8, r"-1.234 \times 10^{-4}", False),
+        (0.001, 3, "0.001", False),
+        (Fraction(9999, 10**7), 3, "0.001", False),  # rounds up across the boundary: positional
+        (999999.99, 8, "999999.99", False),
+        (123456789, 4, r"1.235 \times 10^{8}", False),
+        (Fraction(25, 10), 1, "2", False),  # half to even
+        (Fraction(35, 10), 1, "4", False),
+        (Fraction(-1, 3), 5, "-0.33333", False),
+        (1e-300, 2, r"1 \times 10^{-300}", False),
+    ],
+)
+def test_format_number_gives_significant_figures_and_scientific_notation(value, digits, latex, exact):
+    n = format_number(value, digits)
+    assert (n.latex, n.exact, n.negative) == (latex, exact, latex.startswith("-"))
+
+
+def test_format_number_refuses_zero_digits():
+    with pytest.raises(ValueError, match="at least 1"):
+        format_number(1.0, 0)
+
+
+@pytest.mark.parametrize(
+    ("q", "latex"),
+    [
+        (Fraction(3), "3"),
+        (Fraction(1, 20), "0.05"),
+        (Fraction(-7, 3), r"-\frac{7}{3}"),
+        (Fraction(0.1), r"\frac{3602879701896397}{2^{55}}"),  # the float 0.1, exactly
+        (Fraction(0.5), "0.5"),
+        (Fraction(1, 2**60), r"\frac{1}{2^{60}}"),
+    ],
+)
+def test_rational_latex_is_exact(q, latex):
+    assert rational_latex(q) == latex
+
+
+# -- escaping -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "latex"),
+    [
+        ("plain text 123", "plain text 123"),
+        (r"\input{/etc/passwd}", r"\textbackslash{}input\{/etc/passwd\}"),
+        ("$x$", r"\texttt{\char36}x\texttt{\char36}"),
+        ("a & b # c % d", r"a \& b \# c \% d"),
+        ("x^2_i ~", r"x\texttt{\char94}2\texttt{\char95}i \texttt{\char126}"),
+        ("--x", "-{}-{}x"),
+        ("<|>", r"\texttt{\char60}\texttt{\char124}\texttt{\char62}"),
+        ("tab\there\nnewline", "tab here newline"),
+        ("深度", "[U+6DF1][U+5EA6]"),
+        ("\\\\", r"\textbackslash{}\textbackslash{}"),
+    ],
+)
+def test_escape_text_makes_every_special_character_literal(text, latex):
+    assert escape_text(text) == latex
+
+
+def test_escaped_text_has_no_unescaped_special_character():
+    nasty = "".join(chr(c) for c in range(0, 256))
+    out = escape_text(nasty)
+    # After removing the commands we emit, no TeX special character may remain.
+    for cmd in (r"\textbackslash{}", r"\{", r"\}", r"\&", r"\#", r"\%", "-{}"):
+        out = out.replace(cmd, "")
+    out = out.replace(r"\texttt{\char", "").replace("}", "")
+    for ch in "\\{$&#^_~%":
+        assert ch not in out
+
+
+# -- the printer --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def table() -> SymbolTable:
+    return symbol_table(book_network())
+
+
+def test_printer_prints_exp_as_exp_and_sigmoid_as_a_fraction(table):
+    a = a_symbol(1, 1)
+    assert LatexPrinter(table).doprint(1 / (1 + sympy.exp(-a))) == r"\frac{1}{1 + \exp(-a^{(1)}_{1})}"
+
+
+@pytest.mark.parametrize(
+    ("expr", "latex"),
+    [
+        (lambda a, b: sympy.Max(a, 0), r"\max(0, a^{(1)}_{1})"),
+        (lambda a, b: sympy.tanh(a), r"\tanh(a^{(1)}_{1})"),
+        (lambda a, b: sympy.Piecewise((1, a > 0), (0, True)),
+         r"\begin{cases} 1 & a^{(1)}_{1} > 0 \\ 0 & \text{otherwise} \end{cases}"),
+        (lambda a, b: sympy.exp(a) / (sympy.exp(a) + sympy.exp(b)),
+         r"\frac{\exp(a^{(1)}_{1})}{\exp(a^{(1)}_{1}) + \exp(a^{(1)}_{2})}"),
+        (lambda a, b: (a + b) ** 2, r"(a^{(1)}_{1} + a^{(1)}_{2})^{2}"),
+        (lambda a, b: a**2, r"(a^{(1)}_{1})^{2}"),
+        (lambda a, b: a - 2 * b, r"a^{(1)}_{1} - 2 a^{(1)}_{2}"),
+    ],
+)
+def test_printer_golden_strings(table, expr, latex):
+    assert LatexPrinter(table).doprint(expr(a_symbol(1, 1), a_symbol(1, 2))) == latex
+
+
+def test_printer_refuses_symbols_without_an_integer_built_name(table):
+    evil = sympy.Symbol(r"\input{/etc/passwd}")
+    with pytest.raises(KeyError, match="no LaTeX name"):
+        LatexPrinter(table).doprint(evil + 1)
+
+
+def test_substituted_negatives_are_parenthesised_and_numbers_joined_by_cdot(table):
+    a = x_symbol(1) * w_symbol(1, 1, 1) + b_symbol(1, 1)
+    values = {x_symbol(1): format_number(-2.0), w_symbol(1, 1, 1): format_number(-0.25),
+              b_symbol(1, 1): format_number(-1e-4)}
+    assert LatexPrinter(table, values).doprint(a) == r"(-2) \cdot (-0.25) + (-1 \times 10^{-4})"
+    s = 1 / (1 + sympy.exp(-a_symbol(1, 1)))
+    got = LatexPrinter(table, {a_symbol(1, 1): format_number(-0.3)}).doprint(s)
+    assert got == r"\frac{1}{1 + \exp(-(-0.3))}"
+
+
+def test_symbolic_and_substituted_rows_list_the_same_terms_in_the_same_order(table):
+    # Built deliberately out of the book's order: the printer restores x, then w, then b.
+    a = sympy.Add(b_symbol(1, 2), w_symbol(1, 2, 2) * x_symbol(2), x_symbol(1) * w_symbol(1, 1, 2))
+    sym = LatexPrinter(table).terms(a)
+    values = {s: format_number(v) for s, v in
+              ((x_symbol(1), 1.0), (x_symbol(2), 0.5), (w_symbol(1, 1, 2), 0.3),
+               (w_symbol(1, 2, 2), 0.4), (b_symbol(1, 2), 0.2))}
+    sub = LatexPrinter(table, values).terms(a)
+    assert sym == ["x_{1} w^{(1)}_{12}", "+ x_{2} w^{(1)}_{22}", "+ b^{(1)}_{2}"]
+    assert sub == [r"1 \cdot 0.3", r"+ 0.5 \cdot 0.4", "+ 0.2"]
+
+
+# -- one unit's three rows (the book network) -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def book_cert():
+    return certify(book_network(), BOOK_X)
+
+
+def test_unit_a11_rows_are_symbolic_substituted_result(book_cert):
+    a_row, z_row = unit_rows(book_network(), book_cert, 1, 1)
+    assert a_row.latex() == "\n".join([
+        r"\begin{align}",
+        r"a^{(1)}_{1} &= x_{1} w^{(1)}_{11} + x_{2} w^{(1)}_{21} + b^{(1)}_{1} \nonumber \\",
+        r"&= 1 \cdot 0.1 + 0.5 \cdot 0.2 + 0.1 \nonumber \\",
+        r"&\approx 0.3 \label{eq:a-1-1}",
+        r"\end{align}",
+    ])
+    assert z_row.latex() == "\n".join([
+        r"\begin{align}",
+        r"z^{(1)}_{1} &= h(a^{(1)}_{1}) = \frac{1}{1 + \exp(-a^{(1)}_{1})} \nonumber \\",
+        r"&= \frac{1}{1 + \exp(-0.3)} \nonumber \\",
+        r"&\approx 0.57444252 \label{eq:z-1-1}",
+        r"\end{align}",
+    ])
+
+
+def test_unit_rows_in_decimal_mode_mark_exact_results_with_equals():
+    net = book_network()
+    cert = certify(net, parse_x("1.0,0.5"), mode=Mode.DECIMAL)
+    a_row, _ = unit_rows(net, cert, 1, 3, mode=Mode.DECIMAL)
+    assert a_row.rows[-1] == ("=", ("1.1",))  # 1.0*0.5 + 0.5*0.6 + 0.3 = 11/10 exactly
+
+
+def test_output_unit_of_identity_layer_has_no_substituted_row(book_cert):
+    _, y_row = unit_rows(book_network(), book_cert, 3, 2)
+    assert y_row.lhs == "y_{2}"
+    assert y_row.rows == (("=", (r"\sigma(a^{(3)}_{2}) = a^{(3)}_{2}",)), (r"\approx", ("0.69627909",)))
+
+
+def test_unit_rows_with_negative_inputs_weights_and_tiny_values():
+    net = Network((Layer(np.array([[-0.5], [2.0]]), np.array([-1e-4]), "sigmoid"),))
+    cert = certify(net, np.array([-1.0, 0.5]))
+    a_row, z_row = unit_rows(net, cert, 1, 1)
+    assert a_row.rows[1] == ("=", (r"(-1) \cdot (-0.5)", r"+ 0.5 \cdot 2", r"+ (-1 \times 10^{-4})"))
+    assert a_row.rows[2] == (r"\approx", ("1.4999",))
+    assert z_row.rows[1] == ("=", (r"\frac{1}{1 + \exp(-1.4999)}",))
+
+
+# -- layout -------------------------------------------------------------------------------------
+
+
+def test_break_terms_keeps_every_line_within_the_budget():
+    terms = ["x_{1} w^{(1)}_{11}"] + [f"+ x_{{{i}}} w^{{(1)}}_{{{i}1}}" for i in range(2, 10)]
+    lines = break_terms(terms, 30)
+    assert len(lines) > 1
+    assert " ".join(lines) == " ".join(terms)
+    assert all(estimate_width(line) <= 30 for line in lines)
+
+
+def test_estimate_width_counts_a_fraction_as_its_wider_part():
+    assert estimate_width(r"\frac{1}{1 + \exp(-0.3)}") == pytest.approx(
+        estimate_width(r"1 + \exp(-0.3)") + 0.6
+    )
+
+
+def test_abbreviated_closed_form_fits_and_means_the_same_expression():
+    net = book_network()
+    table = symbol_table(net)
+    form = build_model(net, Mode.BINARY).closed_form(1)
+    syms: dict[int, sympy.Symbol] = {}
+
+    def make(k: int) -> sympy.Symbol:
+        syms[k] = sympy.Dummy(f"t{k}")
+        table.add(syms[k], f"t_{{{k}}}", (5, k))
+        return syms[k]
+
+    printer = LatexPrinter(table)
+    abbrev = Abbreviations(make)
+    short = abbreviate(form, lambda e: estimate_width(printer.doprint(e)), 40, abbrev)
+    assert abbrev.definitions, "the book's closed form is too wide to print without names"
+    # Substituting the definitions back (innermost last) gives the original expression.
+    back = short
+    for sym, expr in reversed(abbrev.definitions):
+        back = back.xreplace({sym: expr})
+    for sym, expr in reversed(abbrev.definitions):
+        back = back.xreplace({sym: expr})
+    assert sympy.simplify(back - form) == 0
+    for sym, expr in abbrev.definitions:
+        for term in printer.terms(expr):
+            assert estimate_width(term) <= 40
