@@ -15,10 +15,16 @@ $(STAMP): pyproject.toml
 ## demo: the main job on the embedded default (the book's §3.4 network)
 demo: $(STAMP)
 	$(BIN)/nnverify forward
+	$(BIN)/nnverify report -o reports/book.tex
 
 ## test: the whole suite (Hypothesis profile from NNVERIFY_PROFILE, default dev; CI uses ci)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## reports: regenerate the canonical reports (book network, MNIST network): .tex, and .pdf with TeX
+reports: $(STAMP)
+	$(BIN)/nnverify report -o reports/book.tex
+	$(BIN)/nnverify report --weights book-mnist -o reports/book-mnist.tex
 
 ## bench: performance ratios measured side by side
 bench: $(STAMP)
