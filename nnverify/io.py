@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,20 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
+        if folder.exists():
+            raise NNVerifyError(f"{target}: {folder} is a file, not a folder; choose another output path")
         raise NNVerifyError(f"{target}: folder {folder} does not exist; create it first")
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise NNVerifyError(f"{target}: is a folder; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):  # never swap a device or pipe for a file
+        raise NNVerifyError(
+            f"{target}: is not a regular file (a device, pipe or socket); nnverify replaces only "
+            "regular files"
+        )
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
