@@ -825,6 +825,10 @@ def run_property(
             failure = exc
         except HypothesisException as exc:  # e.g. Flaky: the law failed once, then not again
             failure = LawBroken("reproducible failure", f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+        except Exception as exc:  # raised by nnverify itself, not by the code under test
+            first = (str(exc).splitlines() or [""])[0]
+            failure = LawBroken("internal error in nnverify (a bug in nnverify, not in the code under test; "
+                                "please report it)", f"{type(exc).__name__}: {first}")
     seconds = time.perf_counter() - start
     if failure is None:
         return PropertyResult(prop.name, "passed", rec.examples, worst=rec.worst, seconds=seconds)

@@ -114,3 +114,31 @@ def test_import_nnverify_does_not_import_hypothesis() -> None:
     code = "import sys, nnverify, nnverify.numeric; print('hypothesis' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_readme_pytest_example_runs_and_can_fail() -> None:
+    """The README's example of a user's own pytest test works as printed, and has teeth."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    code = re.search(r"```python\n(# test_my_forward\.py\n.*?)```", readme, re.S)
+    assert code is not None
+    for example, should_pass in (("ch03_fixed.py", True), ("broken_missing_bias.py", False)):
+        spec = importlib.util.spec_from_file_location("my_code", root / "examples" / example)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        namespace: dict[str, object] = {"_user_forward": module.forward, "__name__": "readme_example"}
+        exec(code.group(1).replace("from my_code import forward", "forward = _user_forward"), namespace)
+        test = namespace["test_my_forward_matches_the_exact_model"]
+        if should_pass:
+            test()  # type: ignore[operator]
+        else:
+            from hypothesis import Phase, settings
+
+            # Finding the failure is the point here; shrinking it would only cost time.
+            with pytest.raises(AssertionError):
+                settings(phases=(Phase.generate,))(test)()  # type: ignore[arg-type]
