@@ -11,7 +11,8 @@ import pytest
 import nnverify.compare
 from nnverify.cli import main
 from nnverify.inputs import parse_x, sample_inputs
-from nnverify.report import MARKER, ReportSettings, build_report
+from nnverify.report import MARKER, ReportSettings, TestSummary, build_report
+from nnverify.report.escape import escape_text
 from nnverify.report.compile import find_pdflatex
 from nnverify.weights import book_network, load_network
 
@@ -192,3 +193,32 @@ def test_histogram_counts_every_sampled_output(book_tex):
     counts = [int(c.split(",")[1].rstrip(")")) for c in m.group(1).split()]
     assert sum(counts) == 400  # 200 random inputs x 2 outputs
     assert np.all(np.array(counts) >= 0)
+
+
+def test_with_tests_runs_the_property_suite_and_summarises_it(tmp_path, capsys):
+    out = tmp_path / "r.tex"
+    assert main(["report", "-o", str(out), "--no-pdf", "--plot-samples", "0", "--with-tests"]) == 0
+    tex = out.read_text()
+    section = tex[tex.index(r"\section*{Property tests}"):]
+    from nnverify.properties import property_names
+
+    for name in property_names():
+        assert escape_text(name) in section
+    assert "examples per property" in section and "seed 0" in section
+    assert "property tests: 8 of 8" in capsys.readouterr().out
+
+
+def test_a_failed_property_is_shown_escaped_and_exits_1(tmp_path, monkeypatch):
+    failing = TestSummary((("agreement", "Outputs within bound", 3, "failed", "y_1 off by 7 ulp: x=$1"),
+                           ("softmax-laws", "Softmax laws", 0, "skipped", "no softmax")), seed=0)
+    monkeypatch.setattr("nnverify.report.suite.run_property_suite", lambda net, seed=0: failing)
+    out = tmp_path / "r.tex"
+    assert main(["report", "-o", str(out), "--no-pdf", "--plot-samples", "0", "--with-tests"]) == 1
+    tex = out.read_text()
+    assert r"\textbf{FAILED}" in tex and r"y\texttt{\char95}1 off by 7 ulp: x=\texttt{\char36}1" in tex
+    assert "n/a" in tex
+
+
+def test_test_summary_refuses_an_unknown_status():
+    with pytest.raises(Exception, match="expected one of passed, failed, skipped"):
+        TestSummary((("p", "law", 1, "maybe", ""),))

@@ -83,6 +83,7 @@ def test_rational_latex_is_exact(q, latex):
         ("a & b # c % d", r"a \& b \# c \% d"),
         ("x^2_i ~", r"x\texttt{\char94}2\texttt{\char95}i \texttt{\char126}"),
         ("--x", "-{}-{}x"),
+        ("it's ''q''", "it'{}s '{}'{}q'{}'{}"),
         ("<|>", r"\texttt{\char60}\texttt{\char124}\texttt{\char62}"),
         ("tab\there\nnewline", "tab here newline"),
         ("深度", "[U+6DF1][U+5EA6]"),
@@ -97,7 +98,7 @@ def test_escaped_text_has_no_unescaped_special_character():
     nasty = "".join(chr(c) for c in range(0, 256))
     out = escape_text(nasty)
     # After removing the commands we emit, no TeX special character may remain.
-    for cmd in (r"\textbackslash{}", r"\{", r"\}", r"\&", r"\#", r"\%", "-{}"):
+    for cmd in (r"\textbackslash{}", r"\{", r"\}", r"\&", r"\#", r"\%", "-{}", "'{}"):
         out = out.replace(cmd, "")
     out = out.replace(r"\texttt{\char", "").replace("}", "")
     for ch in "\\{$&#^_~%":

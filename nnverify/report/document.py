@@ -45,6 +45,7 @@ __all__ = [
     "Detail",
     "ReportSettings",
     "TestSummary",
+    "TEST_STATUSES",
     "build_report",
     "MARKER",
     "FULL_MAX_WIDTH",
@@ -73,17 +74,35 @@ class Detail(enum.Enum):
     SUMMARY = "summary"
 
 
+#: The verdicts a property can have in a :class:`TestSummary`.
+TEST_STATUSES = ("passed", "failed", "skipped")
+
+
 @dataclass(frozen=True)
 class TestSummary:
     """The outcome of a property-test run to include in a report.
 
     Args:
-        rows: per property ``(name, examples, passed, note)``; shown as text, escaped.
+        rows: per property ``(name, summary, examples, status, note)``; status is one of
+            :data:`TEST_STATUSES`; the texts are printed escaped.
         seed: the seed the run used, if any.
+        examples: examples asked for per property.
     """
 
-    rows: tuple[tuple[str, int, bool, str], ...]
+    __test__ = False  # not a pytest class, despite the name
+
+    rows: tuple[tuple[str, str, int, str, str], ...]
     seed: int | None = None
+    examples: int | None = None
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            if row[3] not in TEST_STATUSES:
+                raise UsageError(f"property status {row[3]!r}; expected one of {', '.join(TEST_STATUSES)}")
+
+    @property
+    def ok(self) -> bool:
+        return all(row[3] != "failed" for row in self.rows)
 
 
 @dataclass(frozen=True)
@@ -595,17 +614,30 @@ def _plots(tex: _Tex, ctx: _Context, *, operating_row: tuple[list[list[float]], 
             _verdict_line(tex, s)
 
 
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
 def _test_section(tex: _Tex, summary: TestSummary) -> None:
     tex.add(r"\section*{Property tests}")
-    passed = sum(1 for r in summary.rows if r[2])
-    seed = f" with seed {summary.seed}" if summary.seed is not None else ""
-    tex.add(f"{passed} of {len(summary.rows)} properties held{seed}.")
-    tex.add(r"\begin{center}\small", r"\begin{tabular}{lrll}", r"\toprule",
-            r"property & examples & result & note \\", r"\midrule")
-    for name, examples, ok, note in summary.rows:
-        note_t = escape_text(note[:90] + ("..." if len(note) > 90 else ""))
-        result = "held" if ok else r"\textbf{FAILED}"
-        tex.add(f"{escape_text(name)} & {int(examples)} & {result} & {note_t} \\\\")
+    counts = {s: sum(1 for r in summary.rows if r[3] == s) for s in TEST_STATUSES}
+    how = []
+    if summary.examples is not None:
+        how.append(f"{summary.examples} examples per property")
+    if summary.seed is not None:
+        how.append(f"seed {summary.seed}")
+    tex.add(
+        "Hypothesis properties run on NumPy's forward pass of this network"
+        + (f" ({', '.join(how)})" if how else "")
+        + f": {counts['passed']} held, {counts['failed']} failed, {counts['skipped']} did not apply. "
+        "Every tolerance is the derived bound; ``of bound'' is the largest fraction of it used."
+    )
+    tex.add(r"\begin{center}\small", r"\begin{tabular}{p{3.1cm}p{6.2cm}rlp{3.6cm}}", r"\toprule",
+            r"property & law & examples & result & note \\", r"\midrule")
+    for name, law, examples, status, note in summary.rows:
+        result = {"passed": "held", "failed": r"\textbf{FAILED}", "skipped": "n/a"}[status]
+        tex.add(f"{escape_text(_clip(name, 40))} & {escape_text(_clip(law, 110))} & {int(examples)} "
+                f"& {result} & {escape_text(_clip(note, 80))} \\\\")
     tex.add(r"\bottomrule", r"\end{tabular}", r"\end{center}")
 
 

@@ -30,7 +30,8 @@ _SPECIAL = {
     # A run of hyphens would become an en or em dash, and `` '' would become curly quotes.
     "-": r"-{}",
     "`": r"\texttt{\char18}",
-    "'": r"\texttt{\char13}",
+    # Roman apostrophe (typographic), kept from pairing into a closing double quote.
+    "'": "'{}",
 }
 
 
