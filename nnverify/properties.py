@@ -51,6 +51,7 @@ from nnverify.strategies import finite_floats, inputs, weights
 
 __all__ = [
     "PROPERTIES",
+    "Property",
     "PROFILES",
     "PropertyResult",
     "SuiteConfig",
@@ -133,6 +134,17 @@ class _Recorder:
             self.worst = info
 
 
+def _finite_json(value: Any) -> Any:
+    """JSON has no inf or NaN: write them as the strings "inf", "-inf", "nan"."""
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value
+
+
 @dataclass(frozen=True)
 class PropertyResult:
     """The verdict of one property.
@@ -164,7 +176,7 @@ class PropertyResult:
         return f"{self.worst['of_bound']:.3g} of bound"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return _finite_json({
             "name": self.name,
             "status": self.status,
             "examples": self.examples,
@@ -172,7 +184,7 @@ class PropertyResult:
             "counterexample": self.counterexample,
             "worst": self.worst,
             "seconds": round(self.seconds, 3),
-        }
+        })
 
 
 @dataclass(frozen=True)

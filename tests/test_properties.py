@@ -251,3 +251,33 @@ def test_nnverify_forward_agrees_with_the_certified_model_on_random_networks(
     x = data.draw(inputs(net, batch=(1, 3), min_value=-5, max_value=5))
     report = check_outputs(net, x, nnverify.forward(net, x).y)
     assert report.ok, report.worst
+
+
+def test_an_exception_inside_nnverify_is_reported_as_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nnverify.compare
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OverflowError("integer division result too large for a float")
+
+    monkeypatch.setattr(nnverify.compare, "check_outputs", broken)
+    res = run_property("agreement", SuiteConfig(nnverify.book_network()), max_examples=5)
+    assert res.status == "failed"
+    assert res.counterexample["law"].startswith("internal error in nnverify")  # type: ignore[index]
+    assert res.counterexample["message"] == "OverflowError: integer division result too large for a float"  # type: ignore[index]
+
+
+def test_non_finite_numbers_become_strings_in_json() -> None:
+    from nnverify.properties import PropertyResult
+
+    res = PropertyResult("agreement", "failed", 1, "x", {"ulp": float("inf"), "v": [float("nan")]}, {"of_bound": float("inf")})
+    import json
+
+    doc = json.loads(json.dumps(res.to_json(), allow_nan=False))
+    assert doc["counterexample"] == {"ulp": "inf", "v": ["nan"]} and doc["worst"] == {"of_bound": "inf"}
+
+
+def test_the_progress_callback_is_called_once_per_example() -> None:
+    ticks = []
+    result = run_suite(SuiteConfig(nnverify.book_network()), only=["agreement", "worst-case"], max_examples=7,
+                       tick=lambda: ticks.append(1))
+    assert len(ticks) == sum(r.examples for r in result.results) == 14
