@@ -139,8 +139,6 @@ def values_for(action: argparse.Action, rng: random.Random) -> str:
     name = action.dest
     if action.choices is not None and rng.random() < 0.8:
         return str(rng.choice(list(action.choices)))
-    if _is_output(action):
-        return rng.choice(OUT_PATHS)
     if name == "weights":
         return rng.choice(READ_PATHS)
     if name == "inputs":
@@ -156,6 +154,8 @@ def values_for(action: argparse.Action, rng: random.Random) -> str:
         return rng.choice(INTS)
     if action.type is float:
         return rng.choice(FLOATS)
+    if _is_output(action):
+        return rng.choice(OUT_PATHS)
     if action.choices is not None:
         return rng.choice(["bogus", "", "FLOAT64"])
     # unknown text options: relative names only (they might be written to)

@@ -108,3 +108,27 @@ def test_numpy_protocol_2_and_5_pickles_load(write: object, capsys: pytest.Captu
                  "valid-files")
         reliability.assert_clean(r, allowed=("ok",))
         assert "1.125" in r.out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["forward", "--samples", "2", "--seed", "-1"], "--seed -1: must be 0 or more"),
+    (["forward", "--samples", "2", "--low=-1.7e308", "--high=1.7e308"], "overflows float64; narrow the range"),
+])
+def test_sample_options_numpy_refuses_are_clean_errors(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """Were exit 3: NumPy's ValueError (negative seed) and OverflowError (high - low = inf)."""
+    r = _run(argv, capsys, "cli-args")
+    reliability.assert_clean(r, allowed=("error",))
+    assert message in r.err
+
+
+def test_a_non_utf8_output_name_is_printed_not_crashed_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was exit 3 after writing the file: printing 'wrote \\udcff.json' to a strict UTF-8 stdout."""
+    monkeypatch.chdir(tmp_path)
+    r = _run(["convert", "-o", "\udcff.json", "--format", "json"], capsys, "cli-paths")
+    reliability.assert_clean(r, allowed=("ok",))
+    assert "\\udcff.json" in r.out
+    assert (tmp_path / os.fsdecode(b"\xff.json")).exists()
