@@ -338,6 +338,7 @@ def check(
     tolerance_ulp: float = 0.0,
     digits: int = 20,
     progress: bool = True,
+    max_prec: int = DEFAULT_MAX_PREC,
 ) -> CheckReport:
     """Run :func:`nnverify.numeric.forward` and check its outputs with :func:`check_outputs`.
 
@@ -350,10 +351,11 @@ def check(
         tolerance_ulp: explicit extra tolerance in ulps on top of the derived bound.
         digits: significant digits of the exact values in the report's JSON.
         progress: show a progress line on a terminal for long runs.
+        max_prec: the precision the automatic raise stops at.
     """
     if dtype is not None:
         network = network.astype(dtype)
     x_arr, _ = input_rationals(network, inputs, Mode.BINARY)
     y = forward(network, x_arr).y
     return check_outputs(network, inputs, y, mode=mode, prec=prec, tolerance_ulp=tolerance_ulp,
-                         digits=digits, progress=progress)
+                         digits=digits, progress=progress, max_prec=max_prec)

@@ -214,6 +214,11 @@ class SymbolicModel:
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= K:
             raise UsageError(f"output {k!r} does not exist; the network has outputs 1 to {K}")
 
+    def layered_size(self, l: int, j: int) -> int:
+        """The node count of unit (l, j)'s layered ``a`` and ``z`` together (what printing costs)."""
+        a, z = self.unit(l, j)
+        return _tree_size(a) + _tree_size(z)
+
     def expanded_size(self, l: int, j: int, *, what: str = "z") -> int:
         """The node count of the fully expanded ``a^{(l)}_j`` or ``z^{(l)}_j`` (no expansion done)."""
         self._check_unit(l, j)
@@ -260,8 +265,8 @@ class SymbolicModel:
         if size > max_ops:
             raise LimitError(
                 f"{where} would have {size:,} expression nodes, above the limit of {max_ops:,}; "
-                f"raise it with --max-ops {size} (or max_ops={size}), or use the layered model "
-                "(--unit / --layered)"
+                f"raise it with --max-ops {size} (max_ops={size} in Python), or use the layered "
+                "model (nnverify derive --unit a1_1)"
             )
         # Substitute layer by layer, bottom up, only the units the target depends on.
         full: dict[sympy.Symbol, sympy.Expr] = {}

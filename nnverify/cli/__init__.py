@@ -23,7 +23,7 @@ __all__ = ["main", "SUBCOMMANDS", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT"]
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = ("forward", "convert", "test", "report")
+SUBCOMMANDS = ("forward", "convert", "derive", "check", "test", "report")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,135 @@
+"""``nnverify derive`` and ``nnverify check`` through ``main(argv)``: output, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import nnverify.compare
+from nnverify.cli import main
+from nnverify.numeric import forward
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_book_network_prints_exact_digits_errors_bounds_and_verdict(capsys):
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert "y1   exact 0.31682707641102976546" in out and "error 0.74 ulp" in out
+    assert "y2   exact 0.69627908986196680381" in out and "error 0.406 ulp" in out
+    assert "verdict: ok" in out
+
+
+def test_check_decimal_mode_uses_the_literal_text(capsys):
+    code, out, _ = run(capsys, "check", "--mode", "decimal")
+    assert code == 0
+    assert "0.31682707641102974743" in out and "error 1.07 ulp" in out
+
+
+def test_check_json_has_the_documented_fields(capsys):
+    code, out, _ = run(capsys, "check", "--json", "--digits", "30")
+    doc = json.loads(out)
+    assert code == 0 and doc["ok"] is True
+    r = doc["results"][0]
+    assert r["input"] == 1 and r["output"] == 1 and r["exact"].startswith("0.316827076411029765")
+    assert len(r["exact"].replace("0.", "", 1)) == 30
+    assert {"radius", "value", "ulp", "bound_ulp", "ok"} <= set(r)
+    assert doc["max_ulp"] == pytest.approx(0.7402731578509024)
+
+
+def test_check_exits_1_when_an_output_is_nudged_beyond_its_bound(capsys, monkeypatch):
+    def nudged(network, x, **kw):
+        fp = forward(network, x, **kw)
+        y = fp.y.copy()
+        y[..., 0] += 40 * np.spacing(y[..., 0])  # the bound is about 10 ulp
+        return type(fp)(fp.x, fp.a, fp.z[:-1] + (y,))
+
+    monkeypatch.setattr(nnverify.compare, "forward", nudged)
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert "failed" in out and "verdict: FAILED" in out
+    code, out, _ = run(capsys, "check", "--json")
+    assert code == 1 and json.loads(out)["ok"] is False
+    code, _, _ = run(capsys, "check", "--tolerance-ulp", "60")  # an explicit tolerance on top
+    assert code == 0
+
+
+def test_check_many_inputs_prints_a_summary_unless_all(capsys):
+    code, out, _ = run(capsys, "check", "--samples", "30", "--seed", "3")
+    assert code == 0 and "input 1: x" not in out
+    assert "checked 30 input(s) x 2 output(s) = 60: 60 ok" in out and "worst error: input" in out
+    code, out, _ = run(capsys, "check", "--samples", "30", "--all")
+    assert out.count("input ") >= 30
+
+
+@pytest.mark.parametrize("dtype", [[], ["--dtype", "float64"]])
+def test_check_book_mnist_1000_samples_passes(capsys, dtype):
+    code, out, _ = run(capsys, "check", "--weights", "book-mnist", "--samples", "1000", *dtype)
+    assert code == 0, out
+    assert "= 10000: 10000 ok, 0 failed, 0 undecided" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "--weights", "book-mnist", "--mode", "decimal", "--samples", "1"], "--mode binary"),
+        (["check", "--x", "1,2,3"], "takes 2"),
+        (["check", "--digits", "0"], "--digits 0"),
+        (["check", "--prec", "4"], "precision 4 bits"),
+        (["check", "--tolerance-ulp", "-1"], "tolerance"),
+        (["derive", "--unit", "q1"], "--unit 'q1'"),
+        (["derive", "--unit", "a4_1"], "layers are 1 to 3"),
+        (["derive", "--output", "3"], "outputs 1 to 2"),
+        (["derive", "--mode", "symbolic", "--x", "1,0.5"], "--x needs numbers"),
+        (["derive", "--weights", "book-mnist"], "--max-ops 137380"),
+        (["derive", "--weights", "book-mnist", "--output", "1"], "--max-ops 129977137"),
+        (["derive", "--max-ops", "0"], "--max-ops 0"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+
+
+def test_derive_book_network_layered_and_closed_forms_evaluate_to_the_references(capsys):
+    code, out, _ = run(capsys, "derive", "--x", "1.0,0.5")
+    assert code == 0
+    assert "mode: decimal" in out
+    assert "  a^{(1)}_1 = x_1/10 + x_2/5 + 1/10" in out
+    assert "  z^{(1)}_1 = 1/(1 + exp(-a^{(1)}_1))" in out
+    assert "= 0.31682707641102974743" in out and "= 0.69627908986196678148" in out
+    code, out, _ = run(capsys, "derive", "--mode", "binary", "--output", "1", "--x", "1.0,0.5")
+    assert code == 0 and out.rstrip().endswith("= 0.31682707641102976546")
+    assert "3602879701896397/36028797018963968" in out  # the float nearest 0.1, exactly
+
+
+def test_derive_unit_in_symbolic_mode_prints_the_general_formula(capsys):
+    code, out, _ = run(capsys, "derive", "--mode", "symbolic", "--unit", "a2_1")
+    assert code == 0
+    assert "  a^{(2)}_1 = b^{(2)}_1 + w^{(2)}_{11}*z^{(1)}_1 + w^{(2)}_{21}*z^{(1)}_2 + w^{(2)}_{31}*z^{(1)}_3" in out
+    assert "closed form in x:" in out and "w^{(1)}_{11}*x_1" in out
+
+
+def test_derive_latex_and_json_formats(capsys):
+    code, out, _ = run(capsys, "derive", "--format", "latex", "--unit", "z1_1")
+    assert code == 0
+    assert "\\[ z^{(1)}_1 = \\frac{1}{1 + e^{- a^{(1)}_1}} \\]" in out
+    code, out, _ = run(capsys, "derive", "--format", "json", "--x", "1.0,0.5", "--digits", "25")
+    doc = json.loads(out)
+    assert doc["mode"] == "decimal" and len(doc["units"]) == 7
+    assert doc["outputs"][0]["value"].startswith("0.316827076411029747")
+    assert doc["units"][0]["a"] == "x_1/10 + x_2/5 + 1/10"
+
+
+def test_derive_book_mnist_one_unit_builds_quickly(capsys):
+    code, out, _ = run(capsys, "derive", "--weights", "book-mnist", "--unit", "a3_2", "--mode", "symbolic")
+    assert code == 0
+    assert "a^{(3)}_2 = b^{(3)}_2 + w^{(3)}_{10,2}*z^{(2)}_{10} + " in out  # SymPy orders terms
+    assert "above --max-ops 100,000; the layered definitions define it" in out
