@@ -35,7 +35,7 @@ import sysconfig
 import threading
 import traceback
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -279,7 +279,7 @@ def _load_file(path: str, timeout: float | None) -> Any:
     if added:
         sys.path.insert(0, folder)
     try:
-        with _deadline(timeout):
+        with redirect_stdout(sys.stderr), _deadline(timeout):
             spec.loader.exec_module(module)
     except (_TimedOut, Exception, SystemExit) as exc:
         sys.modules.pop(mod_name, None)
@@ -298,7 +298,7 @@ def _load_file(path: str, timeout: float | None) -> Any:
 
 def _load_module(name: str, timeout: float | None) -> Any:
     try:
-        with _deadline(timeout):
+        with redirect_stdout(sys.stderr), _deadline(timeout):
             return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         raise ImplementationError(
@@ -348,9 +348,10 @@ def guarded_call(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
-                with _deadline(timeout):
-                    result = func(*args)
+            # The user's print() goes to stderr: stdout belongs to nnverify (--json).
+            with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"), \
+                    redirect_stdout(sys.stderr), _deadline(timeout):
+                result = func(*args)
         except _TimedOut as exc:
             raise ImplementationHung(CallFailure(
                 "timeout", f"did not return within {timeout:g} s (--impl-timeout)", label,

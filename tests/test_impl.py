@@ -161,3 +161,16 @@ def test_import_time_hang_is_stopped(tmp_path: Path) -> None:
     spec = _write(tmp_path, "slow_import.py", "import time\ntime.sleep(30)\n") + ":forward"
     with pytest.raises(ImplementationError, match="did not finish importing within 0.2 s"):
         load_function(spec, timeout=0.2)
+
+
+def test_the_users_prints_go_to_stderr_so_json_stays_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _write(tmp_path, "chatty.py", """
+        import numpy as np
+        print("loading")
+        def forward(network, x):
+            print("y =", x)
+            return np.zeros(2)
+        """) + ":forward"
+    _run(spec)
+    out, err = capsys.readouterr()
+    assert out == "" and "loading" in err and "y = " in err
