@@ -366,7 +366,9 @@ def guarded_call(
         arr = np.asarray(result)
     except Exception as exc:
         raise fail("not-numeric", f"returned {type(result).__name__} that is not an array ({exc})")
-    if arr.dtype.kind not in "fiu":
+    if arr.dtype.kind in "iub":
+        raise fail("not-numeric", f"returned an array of dtype {arr.dtype}; expected floats")
+    if arr.dtype.kind != "f":
         shown = repr(result) if len(repr(result)) <= 40 else repr(result)[:37] + "..."
         raise fail("not-numeric", f"returned a {type(result).__name__} ({shown}); expected an array of floats")
     if arr.shape != expect_shape:

@@ -341,7 +341,7 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: _Re
 
     y = _run_impl(ctx, network, x)
     X, Y = _as_rows(x), _as_rows(y)
-    report = check_outputs(network, X, Y)
+    report = check_outputs(network, X, Y, progress=False)
     worst = report.worst
     if steer:
         target(float(report.max_ulp), label="ulp error")
@@ -615,7 +615,7 @@ class SoftmaxLaws(Property):
         from nnverify.compare import check_outputs
 
         # Row-wise: every row within bound of the exact softmax of that row alone.
-        report = check_outputs(net, X, s)
+        report = check_outputs(net, X, s, progress=False)
         if not report.ok:
             bad = next(r for r in report.results if not r.ok)
             raise LawBroken(
@@ -786,7 +786,7 @@ def run_property(
     *,
     max_examples: int = PROFILES["ci"],
     seed: int = 0,
-    tick: Callable[[], None] | None = None,
+    tick: Callable[[str], None] | None = None,
 ) -> PropertyResult:
     """Run one property under Hypothesis and return its verdict (never raises on a failure).
 
@@ -795,7 +795,7 @@ def run_property(
         ctx: what to test.
         max_examples: examples Hypothesis generates (shrinking runs come on top).
         seed: Hypothesis seed; the same seed gives the same examples and counterexample.
-        tick: called once per example (progress display).
+        tick: called with the property's name once per example (progress display).
     """
     if isinstance(prop, str):
         prop = _get(prop)
@@ -805,7 +805,8 @@ def run_property(
     reason = prop.skip_reason(ctx)
     if reason is not None:
         return PropertyResult(prop.name, "skipped", 0, reason)
-    rec = _Recorder(tick=tick)
+    name = prop.name
+    rec = _Recorder(tick=(lambda: tick(name)) if tick is not None else None)
     failure: BaseException | None = None
     try:
         prop.setup(ctx)
@@ -855,7 +856,7 @@ def run_suite(
     only: Sequence[str] | None = None,
     max_examples: int = PROFILES["ci"],
     seed: int = 0,
-    tick: Callable[[], None] | None = None,
+    tick: Callable[[str], None] | None = None,
 ) -> SuiteResult:
     """Run the named properties (default: all) and return every verdict.
 
@@ -864,7 +865,7 @@ def run_suite(
         only: property names to run (default: all, in ``PROPERTIES`` order).
         max_examples: examples per property.
         seed: Hypothesis seed, the same for every property.
-        tick: called once per example (progress display).
+        tick: called with the property's name once per example (progress display).
 
     A property that cannot apply is ``skipped`` with the reason. After the implementation
     under test hangs once, the properties after it are skipped rather than hang again.

@@ -174,3 +174,13 @@ def test_the_users_prints_go_to_stderr_so_json_stays_clean(tmp_path: Path, capsy
     _run(spec)
     out, err = capsys.readouterr()
     assert out == "" and "loading" in err and "y = " in err
+
+
+def test_integer_outputs_are_refused_as_not_floats(tmp_path: Path) -> None:
+    spec = _write(tmp_path, "ints.py", """
+        import numpy as np
+        def forward(network, x):
+            return np.zeros(2, dtype=np.int64)
+        """) + ":forward"
+    with pytest.raises(ImplementationFailed, match="returned an array of dtype int64; expected floats"):
+        _run(spec)

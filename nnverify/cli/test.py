@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     n_props = len(only) if only else len(PROPERTIES)
     with Progress("nnverify test", total=n_props * max_examples) as progress:
         result = run_suite(ctx, only=only, max_examples=max_examples, seed=args.seed,
-                           tick=lambda: progress.advance())
+                           tick=lambda name: progress.advance(note=name))
     commands = {r.name: reproduce_command(args, r.name, max_examples) for r in result.results}
     if args.json:
         doc = result.to_json()
