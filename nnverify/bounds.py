@@ -196,8 +196,8 @@ def _upper(x: arb) -> arb:
 
 
 def _cap(err: arb, cap: arb) -> arb:
-    """The smaller of two exact upper bounds."""
-    return cap if cap < err else err
+    """The smaller of two upper bounds (the cap when ``err`` blew up to inf/NaN)."""
+    return cap if (not err.is_finite() or cap < err) else err
 
 
 def _activation_errors(
@@ -227,6 +227,8 @@ def _activation_errors(
             for a, e in zip(a_row, e_row):
                 wide = a + arb(0, e)  # every â the computation may have seen
                 s = 1 / (1 + (-wide).exp())
+                if not s.is_finite():  # |wide| beyond arb's exp range: sigmoid is still in [0, 1]
+                    s = arb(0.5, 0.5)
                 L = s * (1 - s)
                 L = quarter if not (L < quarter) else _upper(L)
                 err = _upper(L * e + c["c_rel_u"] * _upper(s) + c["c_abs_u"] + c["tiny"])
@@ -241,6 +243,8 @@ def _activation_errors(
             for a, e in zip(a_row, e_row):
                 wide = a + arb(0, e)
                 t = wide.tanh()
+                if not t.is_finite():
+                    t = arb(0, 1)
                 L = 1 - t * t
                 L = one if not (L < one) else _upper(L)
                 err = _upper(L * e + c["two_k_u"] * t.abs_upper() + c["tiny"])
@@ -250,6 +254,9 @@ def _activation_errors(
     if activation is Activation.SOFTMAX:
         for a_row, z_row, e_row in zip(a_rows, z_rows, e_rows):
             K = len(a_row)
+            if not all(e.is_finite() for e in e_row):
+                out.append([arb.max(p, 1 - p).abs_upper() for p in z_row])  # only the range cap is left
+                continue
             top = max((_upper(a + e) for a, e in zip(a_row, e_row)), key=lambda v: _arf_to_fraction(v))
             r = []
             for a, e in zip(a_row, e_row):
@@ -291,7 +298,10 @@ def layer_error_bounds(
 
 
 def _to_float_up(rows: list[list[arb]]) -> np.ndarray:
-    return np.array([[float_up(_arf_to_fraction(_upper(v))) for v in row] for row in rows], dtype=np.float64)
+    def one(v: arb) -> float:
+        return float_up(_arf_to_fraction(_upper(v))) if v.is_finite() else math.inf
+
+    return np.array([[one(v) for v in row] for row in rows], dtype=np.float64)
 
 
 def _layer_error_balls(

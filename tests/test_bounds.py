@@ -163,3 +163,19 @@ def test_broken_forward_passes_are_rejected_on_the_book_network(name):
     report = check_outputs(net, BOOK_X, y, progress=False)
     assert not report.ok
     assert report.counts()["failed"] >= 1
+
+
+@pytest.mark.parametrize("x", [1e10, -1e10, 3e7])
+def test_extreme_float32_magnitudes_keep_bounds_finite_and_pass(x):
+    # a = x * 1e10 is off by up to ~1e13: far beyond any exp argument, so only the range
+    # caps (sigmoid and softmax lie in [0, 1]) bound what follows.
+    f32 = np.float32
+    net = Network((
+        Layer(np.array([[1e10, -1e10]], dtype=f32), np.array([0.5, 0.5], dtype=f32), "sigmoid"),
+        Layer(np.array([[1.0, 2.0], [3.0, -1.0]], dtype=f32), np.zeros(2, dtype=f32), "relu"),
+        Layer(np.array([[1.0, 2.0], [3.0, -1.0]], dtype=f32), np.zeros(2, dtype=f32), "softmax"),
+    ))
+    xs = np.array([[x]], dtype=f32)
+    bounds = forward_error_bounds(net, xs, certify(net, xs))
+    assert np.isfinite(bounds).all()
+    assert check_outputs(net, xs, forward(net, xs).y, progress=False).ok
