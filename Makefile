@@ -31,5 +31,10 @@ reports: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+## reliability: run the fuzz and fault tests; rewrite the README's reliability table from them
+.PHONY: reliability
+reliability: $(STAMP)
+	$(BIN)/python scripts/reliability_table.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
