@@ -11,10 +11,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nnverify.cli import main
 from nnverify.inputs import parse_x, sample_inputs
+from nnverify.model import Layer, Network
 from nnverify.report import ReportSettings, build_report, compile_pdf
 from nnverify.report.compile import TexError
 from nnverify.report.output import check_paths, is_nnverify_pdf
@@ -51,6 +53,18 @@ def mnist():
     return compile_pdf(report.tex)
 
 
+@pytest.fixture(scope="module")
+def mixed():
+    """A small network with every elementwise activation and a softmax output, wide rows."""
+    rng = np.random.default_rng(1)
+    sizes, acts = (2, 3, 3, 3, 3), ("relu", "tanh", "step", "softmax")
+    net = Network(tuple(
+        Layer(rng.uniform(-1, 1, (sizes[i], sizes[i + 1])), rng.uniform(-1, 1, sizes[i + 1]), acts[i])
+        for i in range(4)
+    ), name="mixed_{activations}")
+    return compile_pdf(build_report(net, parse_x("0.25,-1.5")).tex)
+
+
 def test_book_report_compiles_to_a_pdf(book):
     tex, pdf = book
     data = pdf.read_bytes()
@@ -80,6 +94,11 @@ def test_mnist_report_compiles_and_stays_within_the_margins(mnist):
     assert mnist.pdf.startswith(b"%PDF-")
     assert mnist.overfull == []
     assert 1 <= mnist.pages <= 3
+
+
+def test_every_activation_and_a_deep_network_compile_within_the_margins(mixed):
+    assert mixed.pdf.startswith(b"%PDF-")
+    assert mixed.overfull == []
 
 
 def test_an_nnverify_pdf_may_be_replaced_but_not_another(book, tmp_path):

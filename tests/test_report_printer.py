@@ -12,7 +12,7 @@ from nnverify.certified import certify
 from nnverify.inputs import parse_x
 from nnverify.model import Layer, Network
 from nnverify.modes import Mode
-from nnverify.report.document import symbol_table, unit_rows
+from nnverify.report.document import softmax_sum_rows, symbol_table, unit_rows
 from nnverify.report.escape import escape_text
 from nnverify.report.layout import Abbreviations, abbreviate, break_terms, estimate_width
 from nnverify.report.numbers import format_number
@@ -254,3 +254,37 @@ def test_abbreviated_closed_form_fits_and_means_the_same_expression():
     for sym, expr in abbrev.definitions:
         for term in printer.terms(expr):
             assert estimate_width(term) <= 40
+
+
+def test_softmax_units_divide_by_the_named_sum_derived_once():
+    net = Network((Layer(np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0.0, 0.25]), "softmax"),))
+    cert = certify(net, np.array([1.0, 0.5]))
+    a_row, y_row = unit_rows(net, cert, 1, 2)
+    assert a_row.rows[1:] == (("=", (r"1 \cdot (-1)", r"+ 0.5 \cdot 2", "+ 0.25")), ("=", ("0.25",)))
+    assert y_row.rows == (
+        ("=", (r"\sigma(a^{(1)}_{2}) = \frac{\exp(a^{(1)}_{2})}{S^{(1)}}",)),
+        ("=", (r"\frac{\exp(0.25)}{S^{(1)}}",)),
+        (r"\approx", ("0.26894142",)),  # exp(0.25)/(exp(1.25)+exp(0.25)) = 1/(1+e)
+    )
+    s_row = softmax_sum_rows(net, cert, 1)
+    assert (s_row.lhs, s_row.rows) == ("S^{(1)}", (
+        ("=", (r"\exp(a^{(1)}_{1})", r"+ \exp(a^{(1)}_{2})")),
+        ("=", (r"\exp(1.25)", r"+ \exp(0.25)")),
+    ))
+
+
+@pytest.mark.parametrize(
+    ("activation", "symbolic", "substituted", "result"),
+    [
+        ("relu", r"h(a^{(1)}_{1}) = \max(0, a^{(1)}_{1})", r"\max(0, -0.5)", ("=", ("0",))),
+        ("tanh", r"h(a^{(1)}_{1}) = \tanh(a^{(1)}_{1})", r"\tanh(-0.5)", (r"\approx", ("-0.46211716",))),
+        ("step", r"h(a^{(1)}_{1}) = \begin{cases} 1 & a^{(1)}_{1} > 0 \\ 0 & \text{otherwise} \end{cases}",
+         r"\begin{cases} 1 & (-0.5) > 0 \\ 0 & \text{otherwise} \end{cases}", ("=", ("0",))),
+    ],
+)
+def test_hidden_activation_rows(activation, symbolic, substituted, result):
+    net = Network((Layer(np.array([[-1.0]]), np.array([0.5]), activation),
+                   Layer(np.array([[1.0]]), np.array([0.0]), "identity")))
+    cert = certify(net, np.array([1.0]))
+    _, z_row = unit_rows(net, cert, 1, 1)
+    assert z_row.rows == (("=", (symbolic,)), ("=", (substituted,)), result)

@@ -12,10 +12,13 @@ import numpy as np
 from nnverify.model import Network
 from nnverify.report.numbers import format_number
 
-__all__ = ["network_diagram", "summary_diagram", "DENSE_EDGES"]
+__all__ = ["network_diagram", "summary_diagram", "is_dense", "DENSE_EDGES", "DENSE_LEGEND",
+           "LABELLED_MAX_LAYERS"]
 
 #: A layer with more edges than this (bias edges included) is drawn shaded, without labels.
 DENSE_EDGES = 12
+#: Networks with more layers than this are drawn shaded: labels need the room of 3 gaps.
+LABELLED_MAX_LAYERS = 3
 _GAP_X = 5.2  # cm between layer columns
 _GAP_Y = 2.5  # cm between units in a column
 
@@ -52,9 +55,10 @@ def network_diagram(
         z: per layer, the units' outputs ``z^{(l)}_j``.
 
     Units show ``x_i`` or ``a^{(l)}_j \\to z^{(l)}_j`` with values; bias units are the "1"
-    of the book's figures. Edges carry ``w^{(l)}_{ij}`` and its value, or, in a layer with
-    more than :data:`DENSE_EDGES` edges, are shaded by value (red positive, blue negative,
-    thicker for larger magnitude) and explained in a legend.
+    of the book's figures. Edges carry ``w^{(l)}_{ij}`` and its value, or, when a layer has
+    more than :data:`DENSE_EDGES` edges or the network more than :data:`LABELLED_MAX_LAYERS`
+    layers, are shaded by value (red positive, blue negative, thicker for larger magnitude)
+    and explained in a legend.
     """
     sizes = network.sizes
     L = len(network.layers)
@@ -67,9 +71,10 @@ def network_diagram(
         r"  wlabel/.style={font=\scriptsize, fill=white, inner sep=0.5pt},",
         r"  edge/.style={-latex, draw=black!55}]",
     ]
-    dense = False
+    dense = is_dense(network)
+    gap_x = _GAP_X if not dense else 0.7 * _GAP_X
     for l, size in enumerate(sizes):
-        cx = _coord(l * _GAP_X)
+        cx = _coord(l * gap_x)
         has_bias = l < L
         ys = _ys(size + (1 if has_bias else 0), slots)
         for j in range(1, size + 1):
@@ -88,9 +93,7 @@ def network_diagram(
             out.append(f"\\node[bias] (u{l}-0) at ({cx},{_coord(ys[-1])}) {{$1$}};")
     for l, layer in enumerate(network.layers, start=1):
         W, b = layer.W, layer.b
-        n_edges = (W.shape[0] + 1) * W.shape[1]
-        if n_edges > DENSE_EDGES:
-            dense = True
+        if dense:
             scale = float(max(np.max(np.abs(W)), np.max(np.abs(b)), 1e-300))
             for i in range(0, W.shape[0] + 1):
                 for j in range(1, W.shape[1] + 1):
@@ -102,7 +105,6 @@ def network_diagram(
                         f"(u{l - 1}-{i}) -- (u{l}-{j});"
                     )
             continue
-        n_src = W.shape[0] + 1
         for i in range(0, W.shape[0] + 1):
             for j in range(1, W.shape[1] + 1):
                 if i == 0:
@@ -117,12 +119,21 @@ def network_diagram(
                     f"{{${name}{{=}}{_n(w)}$}} (u{l}-{j});"
                 )
     out.append(r"\end{tikzpicture}")
-    if dense:
-        out.append(
-            r"\par\smallskip{\footnotesize Edges: red positive, blue negative; "
-            r"line width proportional to $|w|$ within a layer.}"
-        )
     return "\n".join(out)
+
+
+def is_dense(network: Network) -> bool:
+    """True when :func:`network_diagram` shades edges instead of labelling them (see there)."""
+    return len(network.layers) > LABELLED_MAX_LAYERS or any(
+        (ly.n_in + 1) * ly.n_out > DENSE_EDGES for ly in network.layers
+    )
+
+
+#: The legend a document prints under a shaded diagram.
+DENSE_LEGEND = (
+    r"Edges: red positive, blue negative; line width proportional to $|w|$ within a layer "
+    r"(the values are in the matrices below)."
+)
 
 
 def _ij(i: int, j: int) -> str:

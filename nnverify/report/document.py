@@ -30,7 +30,7 @@ from nnverify.exact import parse_literal
 from nnverify.inputs import Inputs, sample_inputs
 from nnverify.model import Activation, Network
 from nnverify.modes import Mode
-from nnverify.report.diagram import network_diagram, summary_diagram
+from nnverify.report.diagram import DENSE_LEGEND, is_dense, network_diagram, summary_diagram
 from nnverify.report.escape import escape_text
 from nnverify.report.layout import Abbreviations, abbreviate, break_terms, estimate_width
 from nnverify.report.numbers import Number, format_number
@@ -40,6 +40,8 @@ from nnverify.report.printer import LatexPrinter, SymbolTable
 __all__ = [
     "Derivation",
     "unit_rows",
+    "softmax_sum_rows",
+    "softmax_sum_symbol",
     "symbol_table",
     "Report",
     "Detail",
@@ -228,7 +230,22 @@ def symbol_table(network: Network) -> SymbolTable:
                 table.add(S.w_symbol(l, i, j), f"w^{{({l})}}_{{{_sub(i, j)}}}", (2, l, i, j))
     for i in range(1, network.n_inputs + 1):
         table.add(S.x_symbol(i), f"x_{{{i}}}", (1, 0, i))
+    for l, layer in enumerate(network.layers, start=1):
+        if layer.activation is Activation.SOFTMAX:
+            table.add(softmax_sum_symbol(l), f"S^{{({l})}}", (4, l))
     return table
+
+
+def softmax_sum_symbol(l: int) -> sympy.Symbol:
+    """The name ``S^{(l)}`` a report gives the softmax denominator of layer ``l``."""
+    return sympy.Symbol(f"nnverify_report_S_{int(l)}", positive=True)
+
+
+def _softmax_sum(l: int, n: int) -> sympy.Expr:
+    """The softmax denominator as :func:`nnverify.symbolic.activation_expr` builds it."""
+    from nnverify import symbolic as S
+
+    return sympy.Add(*[sympy.exp(S.a_symbol(l, k)) for k in range(1, n + 1)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,6 +336,12 @@ def _math_block(lhs: str, rows: Sequence[tuple[str, list[str]]], label: str | No
         out.append(line + tag + ("" if last else r" \\"))
     out.append(r"\end{align}")
     return out
+
+
+def _fit(picture: str) -> str:
+    """Shrink a picture to the text width when (only when) it is wider."""
+    return (r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%" + "\n"
+            + picture + "}")
 
 
 def _matrix(values: Sequence[Sequence[str]]) -> str:
@@ -425,6 +448,8 @@ def unit_rows(
     z_val = _enclosed(cert.z[l - 1][0][j - 1], d)
     fn = r"\sigma" if l == L else "h"
     a_expr, z_expr = model.unit(l, j)
+    if layer.activation is Activation.SOFTMAX:  # the sum is derived once, as S^{(l)}
+        z_expr = z_expr.xreplace({_softmax_sum(l, layer.n_out): softmax_sum_symbol(l)})
     values: dict[sympy.Symbol, Number] = {}
     for i in range(1, layer.n_in + 1):
         values[S.z_symbol(l - 1, i)] = prev[i - 1]
@@ -451,39 +476,100 @@ def unit_rows(
     return a_row, Derivation(z_name, tuple(rows), f"eq:z-{l}-{j}")
 
 
+def softmax_sum_rows(
+    network: Network,
+    cert: CertifiedPass,
+    l: int,
+    *,
+    mode: Mode = Mode.BINARY,
+    step_digits: int = 8,
+    table: SymbolTable | None = None,
+) -> Derivation:
+    """``S^{(l)} = sum_k exp(a^{(l)}_k)``, symbolic and substituted: the softmax denominator.
+
+    Args:
+        network: the network; layer ``l`` must be a softmax layer.
+        cert: certified values; row 0 is the derived input.
+        l: layer, 1-based.
+        mode: exact values (BINARY or DECIMAL).
+        step_digits: significant digits of the substituted numbers.
+        table: the symbol table (built from the network when None).
+    """
+    table = table if table is not None else symbol_table(network)
+    n = network.layers[l - 1].n_out
+    expr = _softmax_sum(l, n)
+    a_vals = _a_values(network, cert, l, mode, step_digits)
+    from nnverify import symbolic as S
+
+    sub = LatexPrinter(table, {S.a_symbol(l, k): a_vals[k - 1] for k in range(1, n + 1)})
+    return Derivation(
+        table.names[softmax_sum_symbol(l)],
+        (("=", tuple(LatexPrinter(table).terms(expr))), ("=", tuple(sub.terms(expr)))),
+        None,
+    )
+
+
+def _fmt(value: Fraction | Enclosure, digits: int) -> Number:
+    return _enclosed(value, digits) if isinstance(value, Enclosure) else format_number(value, digits)
+
+
+def _fitted_matrix(values: Sequence[Sequence[Fraction | Enclosure]], digits: int, budget: float,
+                   ) -> tuple[str, list[Number]]:
+    """A ``pmatrix`` with as many digits (down to 4) as fit ``budget``; also the numbers used."""
+    for d in range(digits, min(digits, 4) - 1, -1):
+        nums = [[_fmt(v, d) for v in row] for row in values]
+        text = _matrix([[n.latex for n in row] for row in nums])
+        if estimate_width(text) <= budget or d == min(digits, 4):
+            return text, [n for row in nums for n in row]
+    raise AssertionError("unreachable")
+
+
 def _layer_section(tex: _Tex, ctx: _Context, table: SymbolTable, l: int) -> None:
     net, st = ctx.network, ctx.settings
     d = st.step_digits
     L = len(net.layers)
     layer = net.layers[l - 1]
     W, b = _weights(net, st.mode)[l - 1]
-    prev = [_step(q, d) for q in ctx.cert.x_exact[0]] if l == 1 else [
-        _enclosed(e, d) for e in ctx.cert.z[l - 2][0]
-    ]
-    a_vals = _a_values(net, ctx.cert, l, st.mode, d)
-    z_vals = [_enclosed(e, d) for e in ctx.cert.z[l - 1][0]]
+    prev: list[Fraction | Enclosure] = list(ctx.cert.x_exact[0]) if l == 1 else list(ctx.cert.z[l - 2][0])
+    a_raw: list[Fraction | Enclosure] = list(ctx.cert.a[l - 1][0])
+    if l == 1:  # exact sums of exact products (see _a_values)
+        a_raw = [sum((prev[i] * W[i][j] for i in range(len(prev))), Fraction(0)) + b[j]  # type: ignore[operator]
+                 for j in range(layer.n_out)]
     fn = r"\sigma" if l == L else "h"
     tex.add(f"\\subsection*{{Layer {l}: {layer.activation.value}}}")
     prev_name = "X" if l == 1 else f"Z^{{({l - 1})}}"
     out_name = "Y" if l == L else f"Z^{{({l})}}"
+    budget = _ROW_BUDGET - 6
+    avec, a_nums = _fitted_matrix([a_raw], d, budget)
+    zvec, z_nums = _fitted_matrix([list(ctx.cert.z[l - 1][0])], d, budget - 8)
+    a_rel = "=" if all(n.exact for n in a_nums) else r"\approx"
+    z_rel = "=" if all(n.exact for n in z_nums) else r"\approx"
+    pvec = _matrix([[_fmt(v, d).latex for v in prev]])
     wmat = _matrix([[format_number(q, d).latex for q in row] for row in W])
     bvec = _matrix([[format_number(q, d).latex for q in b]])
-    pvec = _matrix([[n.latex for n in prev]])
-    avec = _matrix([[n.latex for n in a_vals]])
-    zvec = _matrix([[n.latex for n in z_vals]])
-    a_rel = "=" if all(n.exact for n in a_vals) else r"\approx"
-    z_rel = "=" if all(n.exact for n in z_vals) else r"\approx"
-    tex.add(
-        r"\begin{align}",
-        f"A^{{({l})}} &= {prev_name} W^{{({l})}} + B^{{({l})}} \\nonumber \\\\",
-        f"&= {pvec} {wmat} + {bvec} \\nonumber \\\\",
-        f"&{a_rel} {avec} \\label{{eq:A-{l}}} \\\\",
+    lines = [f"A^{{({l})}} &= {prev_name} W^{{({l})}} + B^{{({l})}} \\nonumber \\\\"]
+    together = f"{pvec} {wmat} + {bvec}"
+    if estimate_width(together) <= _ROW_BUDGET:
+        lines.append(f"&= {together} \\nonumber \\\\")
+    else:  # too wide for one line: each matrix on its own line, with the digits that fit
+        for name, values in ((prev_name, [prev]), (f"W^{{({l})}}", W), (f"B^{{({l})}}", [b])):
+            text, _ = _fitted_matrix(values, d, budget)
+            lines.append(f"{name} &= {text} \\nonumber \\\\")
+    lines += [
+        f"{'' if len(lines) == 2 else f'A^{{({l})}} '}&{a_rel} {avec} \\label{{eq:A-{l}}} \\\\",
         f"{out_name} &= {fn}(A^{{({l})}}) {z_rel} {zvec} \\label{{eq:Z-{l}}}",
-        r"\end{align}",
-    )
-    for j in range(1, layer.n_out + 1):
-        a_row, z_row = unit_rows(net, ctx.cert, l, j, mode=st.mode, step_digits=d, table=table)
-        tex.add(a_row.latex(), z_row.latex())
+    ]
+    tex.add(r"\begin{align}", *lines, r"\end{align}")
+    rows = [unit_rows(net, ctx.cert, l, j, mode=st.mode, step_digits=d, table=table)
+            for j in range(1, layer.n_out + 1)]
+    if layer.activation is Activation.SOFTMAX:
+        # Every y_j needs every a_k: derive all a's, then their sum, then the outputs.
+        tex.add(*(a.latex() for a, _ in rows))
+        tex.add(softmax_sum_rows(net, ctx.cert, l, mode=st.mode, step_digits=d, table=table).latex())
+        tex.add(*(z.latex() for _, z in rows))
+    else:
+        for a_row, z_row in rows:
+            tex.add(a_row.latex(), z_row.latex())
 
 
 def _closed_forms(tex: _Tex, ctx: _Context, table: SymbolTable) -> None:
@@ -545,7 +631,8 @@ def _verification_table(tex: _Tex, ctx: _Context, *, linked: bool) -> None:
     head = ("input & " if many else "") + (
         r"output & exact value & " + f"NumPy {dt}" + r" & abs.\ error & ulp & bound (ulp) & verdict \\"
     )
-    tex.add(r"\begin{center}\small", f"\\begin{{tabular}}{{{cols}}}", r"\toprule", head, r"\midrule")
+    tex.add(r"\begin{center}\small\setlength{\tabcolsep}{4pt}", f"\\begin{{tabular}}{{{cols}}}",
+            r"\toprule", head, r"\midrule")
     for r in shown:
         k = r.output + 1
         name = f"${_output_name(k)}$"
@@ -653,8 +740,10 @@ def _full_report(tex: _Tex, ctx: _Context) -> None:
         "values follow); an edge from unit $i$ to unit $j$ of layer $l$ carries $w^{(l)}_{ij}$, "
         "and the bias units ``1'' carry $b^{(l)}_j$."
     )
-    tex.add(r"\begin{center}", r"\resizebox{\linewidth}{!}{%", network_diagram(net, x0, a, z) + "}",
-            r"\end{center}")
+    tex.add(r"\begin{center}", _fit(network_diagram(net, x0, a, z)))
+    if is_dense(net):
+        tex.add(r"\par\smallskip{\footnotesize " + DENSE_LEGEND + "}")
+    tex.add(r"\end{center}")
     tex.add(r"\section*{Forward pass, layer by layer}")
     d = ctx.settings.step_digits
     tex.add(
@@ -743,7 +832,7 @@ def _summary_report(tex: _Tex, ctx: _Context) -> None:
             f"&& \\text{{{layer.activation.value}, $W^{{({l})}}$: ${layer.n_in} \\times {layer.n_out}$}}"
         )
     tex.add(r"\begin{align*}", " \\\\\n".join(eqs), r"\end{align*}")
-    tex.add(r"\begin{center}", summary_diagram(net), r"\end{center}")
+    tex.add(r"\begin{center}", _fit(summary_diagram(net)), r"\end{center}")
     _summary_table(tex, ctx)
     _weight_stats(tex, net)
     a = [[float(e.mid) for e in layer[0]] for layer in ctx.cert.a]

@@ -249,8 +249,14 @@ class LatexPrinter:
 
     # -- functions -----------------------------------------------------------------------
     def _call(self, name: str, *args: sympy.Basic) -> str:
-        inner = ", ".join(self._print(a) for a in args)
+        inner = ", ".join(self._argument(a) for a in args)
         return name + _paren(inner)
+
+    def _argument(self, expr: sympy.Basic) -> str:
+        """A function argument: the call's own parentheses suffice for a substituted negative."""
+        if isinstance(expr, sympy.Symbol) and expr in self.values:
+            return self.values[expr].latex
+        return self._print(expr)
 
     def _print_exp(self, expr: sympy.Basic) -> str:
         return self._call(r"\exp", *expr.args)
