@@ -304,8 +304,9 @@ def check_outputs(
             pending = rows
             while pending:
                 res = _check_rows(network, x, x_arr, y_arr, pending, mode, cur, tol, model)
-                for r in pending:
-                    results[r] = [o for o in res if o.input == r]
+                K = network.n_outputs
+                for i, r in enumerate(pending):  # _check_rows returns row-major, K per row
+                    results[r] = res[i * K:(i + 1) * K]
                 undecided = sorted({o.input for o in res if o.status == "undecided"})
                 if not undecided or cur * 2 > max_prec:
                     break

@@ -87,9 +87,9 @@ def run(args: argparse.Namespace) -> int:
     N = report.x.shape[0]
     u_exp = 53 if report.dtype == np.float64 else 24
     print(f"network: {network.describe()}")
-    mode_text = ("exact value of each stored float" if report.mode.value == "binary"
-                 else "the literal text of the weights (0.1 = 1/10)")
-    print(f"exact model: {report.mode.value} ({mode_text}); arithmetic: {report.dtype}, u = 2^-{u_exp}")
+    mode_text = ("the exact value of each stored float" if report.mode.value == "binary"
+                 else "the literal text of the weights, 0.1 = 1/10")
+    print(f"exact model: {report.mode.value}, {mode_text}; arithmetic: {report.dtype}, u = 2^-{u_exp}")
     print("bound: any summation order, exp/tanh within the stated ulps (README: derive-check)"
           + (f", plus {report.tolerance_ulp:g} ulp tolerance" if report.tolerance_ulp else ""))
     listing = args.all or N <= _LIST_MAX_INPUTS

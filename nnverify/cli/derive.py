@@ -166,9 +166,9 @@ def run(args: argparse.Namespace) -> int:
     comment = "% " if latex else ""
     mode_text = {Mode.SYMBOLIC: "weights and biases are symbols",
                  Mode.BINARY: "each weight is the exact value of its stored float",
-                 Mode.DECIMAL: "each weight is the rational its literal text says (0.1 = 1/10)"}[mode]
+                 Mode.DECIMAL: "each weight is the rational its literal text says, 0.1 = 1/10"}[mode]
     print(f"{comment}network: {network.describe()}")
-    print(f"{comment}mode: {mode.value} ({mode_text})")
+    print(f"{comment}mode: {mode.value}: {mode_text}")
     if args.x is not None:
         print(f"{comment}x = ({args.x})")
     current = None
