@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     elif written.no_tex_reason is not None:
         print(
             f"no PDF: pdflatex is not installed. Install TeX Live ({INSTALL_HINT}) and run this "
-            f"command again, or compile {written.tex_path} with pdflatex anywhere TeX is installed."
+            f"command again, or run `pdflatex {written.tex_path}` twice (cross-references) where "
+            "TeX is installed."
         )
     if tests is not None:
         bad = [row[0] for row in tests.rows if row[3] == "failed"]
