@@ -11,11 +11,12 @@ BINARY (the exact rational of each stored float, via ``float.as_integer_ratio``,
 and DECIMAL (the rational the literal text says). Symbol names are built from integers only,
 LaTeX-ready: ``x_1``, ``w^{(1)}_{12}``, ``w^{(1)}_{1,12}`` (a comma once an index has 2 digits).
 
-Sums of up to 16 terms are ordinary (canonical) SymPy sums, so ``==`` against an expression
-typed by hand works. Longer sums are built with ``evaluate=False`` in the book's order
-(``x_1 w_11 + x_2 w_21 + ... + b``): SymPy's canonical re-sorting takes ~50 ms per 785-term sum,
-which is what made naive models of the MNIST network slow. Printers order terms themselves, so
-both kinds print alike; compare long sums with ``(e1 - e2).expand() == 0`` or ``.doit()``.
+Sums of up to 4 terms (the book network's) are ordinary, canonical SymPy sums, so ``==``
+against an expression typed by hand works. Longer sums are built with ``evaluate=False`` in
+the book's order (``x_1 w_11 + x_2 w_21 + ... + b``): SymPy's canonical re-sorting costs ~1 ms
+for 8 terms and ~50 ms for 785, which is what made naive models of the MNIST network slow.
+Printers order terms themselves, so both kinds print alike; compare long sums with
+``(e1 - e2).expand() == 0``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ __all__ = [
 #: Largest closed form (in expression-tree nodes) :meth:`SymbolicModel.closed_form` builds by default.
 DEFAULT_MAX_OPS = 100_000
 #: Longest weighted sum built as a canonical (evaluated) SymPy ``Add``; longer ones stay unevaluated.
-CANONICAL_MAX_TERMS = 16
+CANONICAL_MAX_TERMS = 4
 
 # ---------------------------------------------------------------------------------------------
 # Symbols (book §3.4 notation), built from integers only
