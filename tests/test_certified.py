@@ -7,6 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracle_helpers import mp_forward, mp_to_fraction, small_networks
 
 from nnverify.certified import Enclosure, ball, certify
@@ -167,3 +168,56 @@ def test_astronomically_small_values_get_a_guaranteed_enclosure_near_zero(route)
     enc = certify(net, np.array([-1e6]), route=route).y[0][0]
     assert enc.lower == 0 and enc.upper == Fraction(2) ** TINY_EXPONENT
     assert enc.contains(0.0)
+
+
+@st.composite
+def decimal_networks(draw: st.DrawFn) -> tuple[Network, list[list[Fraction]]]:
+    """Identity/relu networks whose weights are decimal literals, with decimal inputs."""
+    sizes = [draw(st.integers(1, 4)) for _ in range(draw(st.integers(2, 4)))]
+    lit = st.builds(lambda m, e: f"{m}e{e}", st.integers(-999, 999), st.integers(-4, 1))
+    layers = []
+    for l, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        W_text = tuple(tuple(draw(lit) for _ in range(b)) for _ in range(a))
+        b_text = tuple(draw(lit) for _ in range(b))
+        W = np.array([[float(t) for t in row] for row in W_text])
+        layers.append(Layer(W, np.array([float(t) for t in b_text]),
+                            draw(st.sampled_from(["identity", "relu"])), W_text, b_text))
+    x_text = [draw(lit) for _ in range(sizes[0])]
+    return Network(tuple(layers)), x_text
+
+
+def _exact_forward(net: Network, x: list[Fraction]) -> list[Fraction]:
+    z = x
+    for layer in net.layers:
+        W = [[Fraction(t) for t in row] for row in layer.W_text]
+        a = [sum((z[i] * W[i][j] for i in range(len(z))), Fraction(0)) + Fraction(layer.b_text[j])
+             for j in range(layer.n_out)]
+        z = a if layer.activation.value == "identity" else [max(v, Fraction(0)) for v in a]
+    return z
+
+
+@given(decimal_networks())
+def test_decimal_mode_encloses_the_exact_rational_result(case):
+    net, x_text = case
+    exact = _exact_forward(net, [Fraction(t) for t in x_text])
+    for route in ("sympy", "matrix"):
+        p = certify(net, parse_x(",".join(x_text)), mode=Mode.DECIMAL, route=route)
+        for enc, q in zip(p.y[0], exact):
+            assert enc.contains(q)
+            assert enc.rad <= abs(q) * Fraction(1, 2**100) + Fraction(1, 2**100)
+
+
+def test_importing_the_oracle_loads_no_sympy_until_the_sympy_route_is_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, nnverify, nnverify.numeric, nnverify.compare, nnverify.bounds\n"
+        "assert 'sympy' not in sys.modules, 'sympy imported'\n"
+        "from nnverify.weights import book_network, BOOK_X\n"
+        "nnverify.certify(book_network(), BOOK_X, route='matrix')\n"
+        "assert 'sympy' not in sys.modules\n"
+        "nnverify.certify(book_network(), BOOK_X, route='sympy')\n"
+        "assert 'sympy' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

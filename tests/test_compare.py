@@ -132,3 +132,14 @@ def test_an_infinite_bound_can_never_verify():
     r = _result(0, 0, exact, 1 / 3, math.inf, Fraction(0), np.dtype(np.float64))
     assert r.status == "undecided" and r.bound_ulp == math.inf
     assert _result(0, 0, exact, math.nan, math.inf, Fraction(0), np.dtype(np.float64)).status == "failed"
+
+
+def test_decimal_mode_bound_includes_the_representation_error_of_float32_weights():
+    # float32 weights are ~1e-8 away from their decimal text: the decimal-mode bound adds
+    # that distance, so NumPy's float32 result still verifies against the decimal model.
+    net = book_network().astype(np.float32)
+    binary = check(net, parse_x("1.0,0.5"), mode=Mode.BINARY)
+    decimal = check(net, parse_x("1.0,0.5"), mode=Mode.DECIMAL)
+    assert binary.ok and decimal.ok
+    assert all(d.exact.mid != b.exact.mid for d, b in zip(decimal.results, binary.results))
+    assert all(d.bound_ulp > b.bound_ulp for d, b in zip(decimal.results, binary.results))
