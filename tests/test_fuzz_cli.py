@@ -37,7 +37,7 @@ from nnverify.cli import SUBCOMMANDS, build_parser
 NO_VERDICT = {"forward", "convert"}
 #: Cases per subcommand (slow subcommands get fewer: each passing case does the real work,
 #: a property-test run or a TeX compile of a second or two).
-CASES = {"forward": 150, "convert": 100, "derive": 25, "check": 25}
+CASES = {"forward": 150, "convert": 100, "derive": 25, "check": 25, "report": 8}
 DEFAULT_CASES = 12
 
 
@@ -309,17 +309,12 @@ def test_bad_weights_paths_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 # -- end to end: the installed command, in a subprocess ---------------------------------------------
 
-SUBPROCESS_CASES = [
+SUBPROCESS_CASES = [  # each costs an interpreter start (~1 s): the paths that end furthest apart
     ["forward", "--weights", "evil.pkl"],
     ["forward", "--weights", "huge.npz"],
-    ["forward", "--weights", "bad.json"],
     ["forward", "--inputs", "huge.npy"],
-    ["forward", "--samples", "1000000000000"],
-    ["forward", "--weights", "\udcff.json"],
     ["convert", "--weights", "good.json", "-o", "\udcff.json"],
-    ["convert", "--weights", "good.json", "-o", "foreign.json"],
-    ["convert", "--weights", "good.json", "-o", "afile/out.json"],
-    ["forward", "--x", "nan"],
+    ["convert", "--weights", "bad.json", "-o", "foreign.json"],
 ]
 
 
