@@ -133,3 +133,19 @@ def test_derive_book_mnist_one_unit_builds_quickly(capsys):
     assert code == 0
     assert "a^{(3)}_2 = b^{(3)}_2 + w^{(3)}_{10,2}*z^{(2)}_{10} + " in out  # SymPy orders terms
     assert "above --max-ops 100,000; the layered definitions define it" in out
+
+
+@pytest.mark.parametrize(
+    ("mode", "reference"),
+    [("decimal", "0.31682707641102974743"), ("binary", "0.31682707641102976546")],
+)
+def test_the_printed_closed_form_parsed_back_evaluates_to_the_reference(capsys, mode, reference):
+    import sympy
+
+    code, out, _ = run(capsys, "derive", "--mode", mode, "--output", "1")
+    assert code == 0
+    printed = out.strip().splitlines()[-1].split(" = ", 1)[1]  # the text a user would copy
+    x1, x2 = sympy.symbols("x_1 x_2")
+    expr = sympy.sympify(printed, locals={"x_1": x1, "x_2": x2})
+    value = expr.evalf(30, subs={x1: sympy.Rational(1), x2: sympy.Rational(1, 2)})
+    assert str(sympy.Float(value, 20)) == reference
