@@ -17,10 +17,10 @@ import pytest
 from nnverify.cli import main
 from nnverify.inputs import parse_x, sample_inputs
 from nnverify.model import Layer, Network
-from nnverify.report import ReportSettings, build_report, compile_pdf
+from nnverify.report import build_report, compile_pdf
 from nnverify.report.compile import TexError
 from nnverify.report.output import check_paths, is_nnverify_pdf
-from nnverify.weights import book_network, load_network
+from nnverify.weights import load_network
 
 pytestmark = [
     pytest.mark.tex,

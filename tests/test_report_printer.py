@@ -9,15 +9,16 @@ import pytest
 import sympy
 
 from nnverify.certified import certify
+from nnverify.errors import LimitError
 from nnverify.inputs import parse_x
 from nnverify.model import Layer, Network
 from nnverify.modes import Mode
-from nnverify.report.document import softmax_sum_rows, symbol_table, unit_rows
+from nnverify.report.document import closed_form_rows, softmax_sum_rows, symbol_table, unit_rows
 from nnverify.report.escape import escape_text
-from nnverify.report.layout import Abbreviations, abbreviate, break_terms, estimate_width
+from nnverify.report.layout import break_terms, estimate_width
 from nnverify.report.numbers import format_number
 from nnverify.report.printer import LatexPrinter, SymbolTable, rational_latex
-from nnverify.symbolic import a_symbol, b_symbol, build_model, w_symbol, x_symbol
+from nnverify.symbolic import a_symbol, b_symbol, w_symbol, x_symbol
 from nnverify.weights import BOOK_X, book_network
 
 # -- numbers ------------------------------------------------------------------------------------
@@ -229,31 +230,34 @@ def test_estimate_width_counts_a_fraction_as_its_wider_part():
     )
 
 
-def test_abbreviated_closed_form_fits_and_means_the_same_expression():
-    net = book_network()
-    table = symbol_table(net)
-    form = build_model(net, Mode.BINARY).closed_form(1)
-    syms: dict[int, sympy.Symbol] = {}
+def test_closed_form_prints_sums_in_the_books_order_and_names_wide_inner_sums():
+    outputs, where = closed_form_rows(book_network(), Mode.DECIMAL)
+    sig = r"\frac{{1}}{{1 + \exp(-{})}}"
+    assert outputs[0] == [rf"0.1 \cdot {sig.format('t_{1}')}", rf"+ 0.2 \cdot {sig.format('t_{2}')}", "+ 0.1"]
+    a1 = [r"(0.1 x_{1} + 0.2 x_{2} + 0.1)", r"(0.3 x_{1} + 0.4 x_{2} + 0.2)", r"(0.5 x_{1} + 0.6 x_{2} + 0.3)"]
+    # t_1 is a^{(2)}_1 = sum_i z^{(1)}_i w^{(2)}_{i1} + b^{(2)}_1 with W2[:, 0] = (0.1, 0.2, 0.3), b2 = 0.1
+    assert where[0] == ("t_{1}", [rf"0.1 \cdot {sig.format(a1[0])}", rf"+ 0.2 \cdot {sig.format(a1[1])}",
+                                  rf"+ 0.3 \cdot {sig.format(a1[2])}", "+ 0.1"])
+    assert [name for name, _ in where] == ["t_{1}", "t_{2}"]
 
-    def make(k: int) -> sympy.Symbol:
-        syms[k] = sympy.Dummy(f"t{k}")
-        table.add(syms[k], f"t_{{{k}}}", (5, k))
-        return syms[k]
 
-    printer = LatexPrinter(table)
-    abbrev = Abbreviations(make)
-    short = abbreviate(form, lambda e: estimate_width(printer.doprint(e)), 40, abbrev)
-    assert abbrev.definitions, "the book's closed form is too wide to print without names"
-    # Substituting the definitions back (innermost last) gives the original expression.
-    back = short
-    for sym, expr in reversed(abbrev.definitions):
-        back = back.xreplace({sym: expr})
-    for sym, expr in reversed(abbrev.definitions):
-        back = back.xreplace({sym: expr})
-    assert sympy.simplify(back - form) == 0
-    for sym, expr in abbrev.definitions:
-        for term in printer.terms(expr):
-            assert estimate_width(term) <= 40
+def test_closed_form_in_binary_mode_names_the_first_layer_sums_first_and_fits():
+    outputs, where = closed_form_rows(book_network(), Mode.BINARY, budget=40)
+    assert where[0] == ("t_{1}", [r"\frac{3602879701896397}{2^{55}} x_{1}",
+                                  r"+ \frac{3602879701896397}{2^{54}} x_{2}",
+                                  r"+ \frac{3602879701896397}{2^{55}}"])  # 0.1 x_1 + 0.2 x_2 + 0.1
+    assert len(where) == 5  # three first-layer sums, two second-layer sums
+    for _, terms in where:
+        assert all(estimate_width(t) <= 40 for t in terms)
+
+
+def test_closed_form_refuses_beyond_the_models_size_limit(monkeypatch):
+    import nnverify.symbolic as S
+
+    monkeypatch.setattr(S, "DEFAULT_MAX_OPS", 10)
+    monkeypatch.setattr(S.SymbolicModel.closed_form, "__kwdefaults__", {"max_ops": 10})
+    with pytest.raises(LimitError, match="--max-ops"):
+        closed_form_rows(book_network(), Mode.BINARY)
 
 
 def test_softmax_units_divide_by_the_named_sum_derived_once():

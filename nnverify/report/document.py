@@ -32,7 +32,7 @@ from nnverify.model import Activation, Network
 from nnverify.modes import Mode
 from nnverify.report.diagram import DENSE_LEGEND, is_dense, network_diagram, summary_diagram
 from nnverify.report.escape import escape_text
-from nnverify.report.layout import Abbreviations, abbreviate, break_terms, estimate_width
+from nnverify.report.layout import break_terms, estimate_width
 from nnverify.report.numbers import Number, format_number
 from nnverify.report.plots import activation_plot, ulp_histogram
 from nnverify.report.printer import LatexPrinter, SymbolTable
@@ -42,6 +42,7 @@ __all__ = [
     "unit_rows",
     "softmax_sum_rows",
     "softmax_sum_symbol",
+    "closed_form_rows",
     "symbol_table",
     "Report",
     "Detail",
@@ -306,8 +307,8 @@ def _describe(network: Network, mode: Mode, source: str, n_rows: int) -> str:
     return (
         f"Network \\texttt{{{escape_text(network.name)}}}: {sizes} units, "
         f"{network.n_params} weights and biases, stored as {network.dtype}; activations {acts}. "
-        f"Exact values use {what}. Inputs: {escape_text(source)} "
-        f"({n_rows} input{'s' if n_rows != 1 else ''})."
+        f"Exact values use {what}. {n_rows} input{'s' if n_rows != 1 else ''}, from "
+        f"\\texttt{{{escape_text(source)}}}."
     )
 
 
@@ -572,44 +573,112 @@ def _layer_section(tex: _Tex, ctx: _Context, table: SymbolTable, l: int) -> None
             tex.add(a_row.latex(), z_row.latex())
 
 
-def _closed_forms(tex: _Tex, ctx: _Context, table: SymbolTable) -> None:
-    from nnverify.symbolic import build_model
+class _InlinePrinter(LatexPrinter):
+    """Prints the layered model as closed forms: each unit symbol is replaced by its definition.
 
+    Ordering is decided on the layered trees, where every term still carries its unit's
+    symbol, so sums print in the book's order; the substitution happens as text. A sum whose
+    inlined text is wider than ``budget`` is named ``t_k`` (numbered in reading order, innermost
+    first) and its definition kept for a "where" list.
+    """
+
+    def __init__(self, table: SymbolTable, definitions: dict[sympy.Symbol, sympy.Expr],
+                 budget: float) -> None:
+        super().__init__(table)
+        self.definitions = definitions
+        self.budget = budget
+        self.named: dict[sympy.Symbol, str] = {}
+        self.inline: dict[sympy.Symbol, str] = {}
+        self.where: list[tuple[str, list[str]]] = []
+
+    def resolve(self, expr: sympy.Basic) -> sympy.Basic:
+        """Follow symbol -> definition at the top (the root is broken into lines, not named)."""
+        while isinstance(expr, sympy.Symbol) and expr in self.definitions:
+            expr = self.definitions[expr]
+        return expr
+
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:
+        if expr not in self.definitions:
+            return super()._print_Symbol(expr)
+        if expr in self.named:
+            return self.named[expr]
+        if expr in self.inline:
+            return self.inline[expr]
+        body = self.definitions[expr]
+        text = self._print(body)
+        if isinstance(body, sympy.Add) and estimate_width(text) > self.budget:
+            name = f"t_{{{len(self.where) + 1}}}"
+            self.where.append((name, self.terms(body)))
+            self.named[expr] = name
+            return name
+        self.inline[expr] = text
+        return text
+
+    def _precedence(self, expr: sympy.Basic) -> int:
+        if isinstance(expr, sympy.Symbol) and expr in self.definitions and expr not in self.named:
+            return self._precedence(self.definitions[expr])
+        return super()._precedence(expr)
+
+
+def closed_form_rows(network: Network, mode: Mode = Mode.BINARY, *, budget: float = _INNER_BUDGET,
+                     ) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:
+    """The closed form of every output as printed terms, and the "where" definitions.
+
+    Returns ``(outputs, where)``: ``outputs[k-1]`` is the list of terms of ``y_k`` (to be
+    broken into lines), ``where`` the ``(t_k name, terms)`` of every named inner sum, in
+    order of definition. Raises LimitError when a closed form is beyond the model's size limit.
+
+    Args:
+        network: the network.
+        mode: BINARY or DECIMAL exact weights.
+        budget: widest inner sum (digit widths) printed in place; wider sums are named.
+    """
+    from nnverify import symbolic as S
+
+    model = S.build_model(network, mode)
+    L = model.n_layers
+    for k in range(1, network.n_outputs + 1):
+        model.closed_form(k)  # the model's own size limit, with its one-line LimitError
+    table = symbol_table(network)
+    definitions: dict[sympy.Symbol, sympy.Expr] = {}
+    for l in range(1, L + 1):
+        layer = network.layers[l - 1]
+        for j in range(1, layer.n_out + 1):
+            definitions[S.a_symbol(l, j)] = model.a[l - 1][j - 1]
+            z = model.z[l - 1][j - 1]
+            if layer.activation is Activation.SOFTMAX:
+                z = z.xreplace({_softmax_sum(l, layer.n_out): softmax_sum_symbol(l)})
+                definitions[softmax_sum_symbol(l)] = _softmax_sum(l, layer.n_out)
+            definitions[S.z_symbol(l, j)] = z
+    printer = _InlinePrinter(table, definitions, budget)
+    outputs = [printer.terms(printer.resolve(S.z_symbol(L, k))) for k in range(1, network.n_outputs + 1)]
+    return outputs, printer.where
+
+
+def _closed_forms(tex: _Tex, ctx: _Context, table: SymbolTable) -> None:
     net, mode = ctx.network, ctx.settings.mode
     tex.add(r"\section*{Closed form of the outputs}")
     try:
-        model = build_model(net, mode)
-        forms = [model.closed_form(k) for k in range(1, net.n_outputs + 1)]
+        outputs, where = closed_form_rows(net, mode)
     except LimitError as exc:
         tex.add(
             "The fully expanded closed form is too large to print here "
             f"({escape_text(str(exc))}); the layer-by-layer equations above are the exact model."
         )
         return
-    t_syms: dict[int, sympy.Symbol] = {}
-
-    def make(k: int) -> sympy.Symbol:
-        sym = sympy.Dummy(f"t{k}")
-        table.add(sym, f"t_{{{k}}}", (5, k))
-        t_syms[k] = sym
-        return sym
-
-    printer = LatexPrinter(table)
-    abbrev = Abbreviations(make)
-    width = lambda e: estimate_width(printer.doprint(e))  # noqa: E731
-    short = [abbreviate(f, width, _INNER_BUDGET, abbrev) for f in forms]
     kind = "exact binary values of the stored floats" if mode is Mode.BINARY else "decimal literals"
     tex.add(
-        f"Each output as one expression in the inputs, with the weights' {kind} "
-        "(a fraction $p/2^{e}$ is a binary float exactly)."
-        + (" Inner sums are named $t_k$ and defined after the outputs." if abbrev.definitions else "")
+        f"Each output as one expression in the inputs, with the weights' {kind}"
+        + (" (a fraction $p/2^{e}$ is a binary float exactly)." if mode is Mode.BINARY else ".")
+        + (" Inner sums too wide for the page are named $t_k$ and defined after the outputs."
+           if where else "")
     )
-    for k, form in enumerate(short, start=1):
-        tex.add(*_math_block(_output_name(k), [("=", printer.terms(form))], f"eq:y-{k}"))
-    if abbrev.definitions:
+    for k, terms in enumerate(outputs, start=1):
+        tex.add(*_math_block(_output_name(k), [("=", terms)], f"eq:y-{k}"))
+    if where:
         tex.add("where")
-        for sym, expr in abbrev.definitions:
-            tex.add(*_math_block(table.names[sym], [("=", printer.terms(expr))], None))
+        for name, terms in where:
+            tex.add(*_math_block(name, [("=", terms)], None))
 
 
 def _verification_table(tex: _Tex, ctx: _Context, *, linked: bool) -> None:

@@ -1,4 +1,4 @@
-"""Fitting math on the page: width estimates, line breaks between terms, "where" abbreviations.
+"""Fitting math on the page: width estimates and line breaks between terms.
 
 Widths are estimated in *digit widths* (one digit of the body font, 5 pt at 10 pt) from the
 LaTeX source: a fraction is as wide as its wider part, scripts are 70 % size, binary
@@ -8,12 +8,7 @@ break; the rendered pages are the final judge (see the tests and the README).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
-import sympy
-
-__all__ = ["estimate_width", "break_terms", "Abbreviations", "abbreviate"]
+__all__ = ["estimate_width", "break_terms"]
 
 _COMMAND_WIDTHS = {
     "cdot": 1.6, "times": 1.9, "exp": 2.6, "tanh": 3.2, "max": 2.8, "min": 2.6, "ln": 1.6,
@@ -128,67 +123,3 @@ def break_terms(terms: list[str], budget: float, *, first_budget: float | None =
     if current:
         lines.append(" ".join(current))
     return lines
-
-
-@dataclass
-class Abbreviations:
-    """Named inner terms ``t_k`` shared across several expressions ("where t_1 = ...").
-
-    Args:
-        make_symbol: returns the k-th abbreviation symbol (1-based); the caller registers
-            its LaTeX name (built from ``k``) in the printer's symbol table.
-    """
-
-    make_symbol: Callable[[int], sympy.Symbol]
-
-    def __post_init__(self) -> None:
-        self.definitions: list[tuple[sympy.Symbol, sympy.Basic]] = []
-        self._by_expr: dict[sympy.Basic, sympy.Symbol] = {}
-
-    def name(self, expr: sympy.Basic) -> sympy.Symbol:
-        """The symbol standing for ``expr`` (the same one each time ``expr`` recurs)."""
-        sym = self._by_expr.get(expr)
-        if sym is None:
-            sym = self.make_symbol(len(self.definitions) + 1)
-            self.definitions.append((sym, expr))
-            self._by_expr[expr] = sym
-        return sym
-
-
-def abbreviate(
-    expr: sympy.Basic,
-    width: Callable[[sympy.Basic], float],
-    budget: float,
-    abbreviations: Abbreviations,
-) -> sympy.Basic:
-    """Replace every inner sum wider than ``budget`` by an abbreviation symbol, innermost first.
-
-    Args:
-        expr: the expression; its top level is never replaced (it is what is being defined).
-        width: estimated printed width of a (partly abbreviated) subexpression.
-        budget: widest inner sum left in place, in digit widths.
-        abbreviations: where new names are made and recorded (shared between expressions so a
-            term that recurs gets one name).
-
-    The result prints no wider than the sums it keeps; each definition is itself abbreviated,
-    so it can be printed on its own lines with :func:`break_terms`.
-    """
-    memo: dict[sympy.Basic, sympy.Basic] = {}
-
-    def walk(e: sympy.Basic, top: bool) -> sympy.Basic:
-        if e.is_Atom:
-            return e
-        if not top and e in memo:
-            return memo[e]
-        args = [walk(a, False) for a in e.args]
-        if isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow)):
-            new = e.func(*args, evaluate=False)
-        else:
-            new = e.func(*args)
-        if not top and isinstance(new, sympy.Add) and width(new) > budget:
-            new = abbreviations.name(new)
-        if not top:
-            memo[e] = new
-        return new
-
-    return walk(expr, True)

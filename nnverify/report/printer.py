@@ -165,13 +165,13 @@ class LatexPrinter:
 
     # -- ordering ----------------------------------------------------------------------
     def _key(self, expr: sympy.Basic) -> tuple:
+        # Sorted stably by this key: ties keep the tree's own order (the book's order in trees
+        # built unevaluated, SymPy's canonical order otherwise), so printing is deterministic.
         syms = [s for s in expr.free_symbols]
         if not syms:
             # The "1" of 1 + exp(-a) reads first; a numeric bias term reads last.
-            first = 0 if isinstance(expr, sympy.Integer) else 9
-            return (first,), sympy.default_sort_key(expr)
-        best = min(self.table.rank(s) for s in syms)
-        return (1,) + best, sympy.default_sort_key(expr)
+            return (0,) if isinstance(expr, sympy.Integer) else (9,)
+        return (1,) + min(self.table.rank(s) for s in syms)
 
     def _ordered_terms(self, expr: sympy.Add) -> list[sympy.Basic]:
         return sorted(expr.args, key=self._key)
