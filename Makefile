@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 ## demo: the main job on the embedded default (the book's §3.4 network)
 demo: $(STAMP)
 	$(BIN)/nnverify forward
+	$(BIN)/nnverify check
 	$(BIN)/nnverify test
 	$(BIN)/nnverify report -o reports/book.tex
 
