@@ -151,7 +151,9 @@ class Enclosure:
         """The midpoint to ``d`` significant decimal digits (round half even), e.g. ``"0.31682707641102976546"``.
 
         Exact values with fewer digits print shorter (``"0.5"``). Small or large magnitudes print
-        in scientific notation (``"1.2345e-10"``).
+        in scientific notation (``"1.2345e-10"``). These are the midpoint's digits: every one is
+        the exact value's too when ``rad`` is well below half a unit in the last place (128-bit
+        balls carry about 35 correct digits; :func:`certify` takes ``prec`` for more).
         """
         if not isinstance(d, int) or d < 1:
             raise UsageError(f"digits {d!r}: must be a positive whole number")

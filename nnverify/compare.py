@@ -256,7 +256,9 @@ def check_outputs(
         mode: BINARY (exact value of the stored floats) or DECIMAL (the literal text).
         prec: starting precision in bits; doubled for rows whose verdict is undecided.
         tolerance_ulp: an explicit extra tolerance in ulps added on top of every derived bound.
-        digits: significant digits of the exact values in the report's JSON.
+        digits: significant digits of the exact values in the report's JSON (the starting
+            precision is raised to ``3.33 * digits + 32`` bits, within ``max_prec``, so they
+            are all correct).
         max_prec: the precision the automatic raise stops at.
         model: the stated accuracy of exp/tanh behind the bound.
         progress: show a progress line on a terminal for long runs.
@@ -292,6 +294,8 @@ def check_outputs(
             f"{want[1]} outputs need shape {want}"
         )
     tol = Fraction(float(tolerance_ulp))
+    # The balls must be far narrower than the last digit shown in the report.
+    prec = min(max(prec, math.ceil(digits * math.log2(10)) + 32), max_prec)
     N = x_arr.shape[0]
     results: dict[int, list[OutputResult]] = {}
     used = prec

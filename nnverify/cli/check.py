@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from nnverify.cli.common import (
     print_json,
 )
 from nnverify.errors import UsageError
+
+if TYPE_CHECKING:
+    from nnverify.compare import OutputResult
 
 HELP = "check the NumPy forward pass against certified exact values, with a derived error bound"
 
@@ -52,7 +56,7 @@ def _g(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-def _row(r, digits: int) -> str:  # type: ignore[no-untyped-def]
+def _row(r: "OutputResult", digits: int) -> str:
     value = np.format_float_positional(r.value, unique=True, trim="-") if math.isfinite(r.value) \
         and 1e-4 <= abs(r.value) < 1e16 else repr(r.value)
     return (
@@ -61,7 +65,7 @@ def _row(r, digits: int) -> str:  # type: ignore[no-untyped-def]
     )
 
 
-def _where(r) -> str:  # type: ignore[no-untyped-def]
+def _where(r: "OutputResult") -> str:
     return f"input {r.input + 1}, y{r.output + 1}: {_g(r.ulp)} ulp (bound {_g(r.bound_ulp)} ulp)"
 
 
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     print("bound: any summation order, exp/tanh within the stated ulps (README: derive-check)"
           + (f", plus {report.tolerance_ulp:g} ulp tolerance" if report.tolerance_ulp else ""))
     listing = args.all or N <= _LIST_MAX_INPUTS
-    by_input: dict[int, list] = {}
+    by_input: dict[int, list[OutputResult]] = {}
     for r in report.results:
         by_input.setdefault(r.input, []).append(r)
     if listing:
