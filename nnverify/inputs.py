@@ -50,7 +50,7 @@ class Inputs:
         if bad.any():
             i, j = (int(v) for v in np.argwhere(bad)[0])
             raise InputsError(
-                f"{self.source}: row {i}, value {j} is {self.values[i, j]!r}, which overflows {dt}"
+                f"{self.source}: row {i}, value {j} is {float(self.values[i, j])!r}, which overflows {dt}"
             )
         return out
 

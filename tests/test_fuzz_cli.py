@@ -339,3 +339,52 @@ def test_installed_command_never_prints_a_traceback(tmp_path: Path, argv: list[s
     assert outcome in ("ok", "error"), f"{argv}: {outcome}\n{err}"
     assert not (tmp_path / "PWNED").exists()
     assert (tmp_path / "foreign.json").read_bytes() == FOREIGN
+
+
+# -- --inputs files ------------------------------------------------------------------------------
+
+def _inputs_file(kind: str, rows: list[list[float]]) -> bytes:
+    import io
+
+    if kind == "npy":
+        buf = io.BytesIO()
+        np.save(buf, np.array(rows))
+        return buf.getvalue()
+    if kind == "json":
+        return json.dumps(rows).encode()
+    return "\n".join(",".join(repr(v) for v in r) for r in rows).encode()
+
+
+@settings(max_examples=reliability.examples(150),
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(kind=st.sampled_from(["npy", "json", "csv"]),
+       rows=st.lists(st.lists(st.floats(width=64), min_size=2, max_size=2), min_size=1, max_size=4),
+       damage=st.sampled_from(["none", "truncate", "flip", "append", "header"]),
+       data=st.data())
+def test_malformed_inputs_files_are_handled(tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str,
+                                            rows: list[list[float]], damage: str, data: Any) -> None:
+    raw = bytearray(_inputs_file(kind, rows))
+    if damage == "truncate":
+        del raw[data.draw(st.integers(0, len(raw) - 1), label="cut"):]
+    elif damage == "flip":
+        for pos in data.draw(st.lists(st.integers(0, len(raw) - 1), min_size=1, max_size=4), label="pos"):
+            raw[pos] ^= 1 << data.draw(st.integers(0, 7), label="bit")
+    elif damage == "append":
+        raw += data.draw(st.binary(min_size=1, max_size=16) | st.sampled_from(
+            [b"\n1,2,3", b"\n#c\n", b",", b"\xff\xfe", b"]]", b"\n\n1,2"]), label="tail")
+    elif damage == "header":
+        raw = bytearray(H.npy_bytes(data.draw(st.sampled_from([
+            {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**9)},
+            {"descr": "|O", "fortran_order": False, "shape": (1, 2)},
+            {"descr": "<U3", "fortran_order": False, "shape": (1, 2)},
+            {"descr": "<f8", "fortran_order": False, "shape": (1, 2, 1)},
+            {"descr": "<i8", "fortran_order": True, "shape": (2, 2)},
+            {"descr": "<f8", "fortran_order": False, "shape": (0, 2)},
+        ]), label="header"), bytes(raw[-32:])))
+    path = tmp_path / f"x.{kind}"
+    path.write_bytes(bytes(raw))
+    r = reliability.run_cli(["forward", "--inputs", str(path)], capsys, "inputs-files")
+    reliability.assert_clean(r)
+    finite = all(np.isfinite(v) for row in rows for v in row)
+    if damage == "none" and finite and all(abs(v) < 1e300 for row in rows for v in row):
+        assert r.outcome == "ok", r.describe()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -138,7 +139,10 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist() if value.dtype.kind != "f" else value.astype(np.float64).tolist()
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no inf/nan: the same strings as the check reports ("inf", "-inf", "nan")
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -29,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _fmt(arr: np.ndarray, full: bool) -> str:
     """Eight significant decimals as the book prints them, trimmed: [0.3, 0.7, 1.1]."""
     def one(v: np.floating) -> str:
-        return np.format_float_positional(v, precision=8, unique=True, trim="0") if abs(v) >= 1e-4 or v == 0 \
+        return np.format_float_positional(v, precision=8, unique=True, trim="0") \
+            if 1e-4 <= abs(v) < 1e16 or v == 0 or not np.isfinite(v) \
             else np.format_float_scientific(v, precision=7, unique=True, trim="-")
 
     return np.array2string(
@@ -48,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
     x = inputs.as_dtype(network.dtype)
     if inputs.single:
         x = x[0]
-    fp = forward(network, x)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf/nan are printed, and noted below
+        fp = forward(network, x)
+    if not all(np.isfinite(a).all() for a in fp.a + fp.z):
+        print("nnverify forward: note: the float pass overflowed (inf or nan above); "
+              "the exact model has no such limit (see nnverify check)", file=sys.stderr)
     if args.json:
         print_json({
             "network": network.describe(),

@@ -132,3 +132,27 @@ def test_a_non_utf8_output_name_is_printed_not_crashed_on(
     reliability.assert_clean(r, allowed=("ok",))
     assert "\\udcff.json" in r.out
     assert (tmp_path / os.fsdecode(b"\xff.json")).exists()
+
+
+def test_forward_json_with_an_overflowing_float_pass_is_valid_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """Was exit 3: json.dumps(allow_nan=False) on the inf in A1 (x = 1.7e308)."""
+    import json
+
+    r = _run(["forward", "--x", "1.7e308,1.7e308", "--json"], capsys, "cli-args")
+    reliability.assert_clean(r, allowed=("ok",))
+    doc = json.loads(r.out)
+    assert doc["layers"][0]["a"][2] == "inf"
+    assert "overflowed" in r.err  # noted in one line, not a NumPy RuntimeWarning
+
+
+def test_forward_prints_huge_values_in_scientific_notation(capsys: pytest.CaptureFixture[str]) -> None:
+    """Was a 309-digit positional number for x = 1e308."""
+    r = _run(["forward", "--x", "1e308,-2.5e20"], capsys, "cli-args")
+    reliability.assert_clean(r, allowed=("ok",))
+    assert "x  = [1e+308, -2.5e+20]" in r.out
+
+
+def test_an_input_overflowing_float32_is_named_plainly(capsys: pytest.CaptureFixture[str]) -> None:
+    r = _run(["forward", "--x", "1e308,1", "--dtype", "float32"], capsys, "cli-args")
+    reliability.assert_clean(r, allowed=("error",))
+    assert "value 0 is 1e+308, which overflows float32" in r.err
