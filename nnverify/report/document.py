@@ -756,18 +756,22 @@ def _plots(tex: _Tex, ctx: _Context, *, operating_row: tuple[list[list[float]], 
         tex.add(activation_plot(act, pts, output_layer=is_out))
         tex.add(r"\hfill" if n % 2 == 0 and n + 1 < len(by_act) else r"\par\medskip")
     tex.add(r"\end{center}")
-    if ctx.samples is not None:
-        s = ctx.samples
+    s = ctx.samples
+    where = (f"random inputs drawn uniformly from $[0, 1)$ (seed {ctx.settings.seed})"
+             if s is not None else "verified inputs")
+    if s is None and ctx.report.x.shape[0] > 1:
+        s = ctx.report  # no random samples asked for: the verified inputs themselves
+    if s is not None:
         ulps = [r.ulp for r in s.results if np.isfinite(r.ulp)]
         if ulps:
             tex.add(
                 f"Distribution of the errors of NumPy's {np.dtype(s.dtype)} forward pass over "
-                f"{s.x.shape[0]} random inputs drawn uniformly from $[0, 1)$ (seed "
-                f"{ctx.settings.seed}), {len(ulps)} outputs in all."
+                f"{s.x.shape[0]} {where}, {len(ulps)} outputs in all."
             )
             tex.add(r"\begin{center}", ulp_histogram(ulps, dtype_name=str(np.dtype(s.dtype))),
                     r"\end{center}")
-            _verdict_line(tex, s)
+            if s is not ctx.report:
+                _verdict_line(tex, s)
 
 
 def _clip(text: str, n: int) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nnverify.errors import NNVerifyError, UsageError
 from nnverify.io import atomic_write_bytes, check_can_overwrite
-from nnverify.report.compile import DEFAULT_TIMEOUT, CompileResult, TexNotFoundError, compile_pdf
+from nnverify.report.compile import DEFAULT_TIMEOUT, CompileResult, TexError, TexNotFoundError, compile_pdf
 from nnverify.report.document import MARKER
 
 __all__ = ["WrittenReport", "write_report", "pdf_path_for", "is_nnverify_pdf"]
@@ -107,6 +107,8 @@ def write_report(
         result = compile_pdf(tex, timeout=timeout)
     except TexNotFoundError as exc:
         return WrittenReport(target, None, None, str(exc))
+    except TexError as exc:
+        raise TexError(f"{exc} ({target} was written; no PDF)") from None
     pdf_target = pdf_path_for(target)
     atomic_write_bytes(pdf_target, result.pdf)
     return WrittenReport(target, pdf_target, result, None)
