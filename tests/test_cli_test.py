@@ -131,3 +131,22 @@ def test_list_names_every_property(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and [line.split()[0] for line in out.splitlines()] == [
         "agreement", "sigmoid-range", "identity-output", "softmax-laws", "batch-consistency",
         "hidden-permutation", "sigmoid-symmetry", "worst-case"]
+
+
+def test_the_reproduce_command_reproduces_in_a_fresh_process_with_another_hash_seed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    def run(argv: list[str], hash_seed: str) -> dict:  # type: ignore[type-arg]
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        out = subprocess.run([sys.executable, "-m", "nnverify", *argv, "--json"], capture_output=True, text=True,
+                             env=env, cwd=EXAMPLES.parent)
+        assert out.returncode == 1, out.stderr
+        return json.loads(out.stdout)
+
+    first = run(["test", "--only", "agreement", "--seed", "9", "--profile", "quick",
+                 "--impl", "examples/broken_transposed.py:forward"], "1")
+    prop = first["properties"][0]
+    again = run(shlex.split(prop["reproduce"])[1:], "2")["properties"][0]
+    assert again["counterexample"] == prop["counterexample"] and again["examples"] == prop["examples"]
