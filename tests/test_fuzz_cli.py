@@ -265,14 +265,17 @@ def test_top_level_misuse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
 @settings(max_examples=reliability.examples(150),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(x=st.text(alphabet=st.sampled_from("0123456789.,-+eE /naifNIF xj_١٥\t"), max_size=30)
-       | st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=0, max_size=4).map(
+       | st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1.7e308, -1e308, 5e-324]),
+                  min_size=0, max_size=4).map(
            lambda v: ",".join(repr(f) for f in v))
        | st.text(max_size=10),
-       dtype=st.sampled_from([None, "float32", "float64"]))
-def test_forward_x_text(capsys: pytest.CaptureFixture[str], x: str, dtype: str | None) -> None:
-    argv = ["forward", f"--x={x}"] + (["--dtype", dtype] if dtype else [])
+       dtype=st.sampled_from([None, "float32", "float64"]), as_json=st.booleans())
+def test_forward_x_text(capsys: pytest.CaptureFixture[str], x: str, dtype: str | None, as_json: bool) -> None:
+    argv = ["forward", f"--x={x}"] + (["--dtype", dtype] if dtype else []) + (["--json"] if as_json else [])
     r = reliability.run_cli(argv, capsys, "cli-args")
     reliability.assert_clean(r)
+    if as_json and r.outcome == "ok":
+        json.loads(r.out)
 
 
 @settings(max_examples=reliability.examples(80),

@@ -437,3 +437,24 @@ def test_struct_sanity() -> None:
 
     raw = H.npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (2,)}, struct.pack("<2d", 1, 2))
     assert np.load(io.BytesIO(raw)).tolist() == [1.0, 2.0]
+
+
+@fuzz(40)
+@given(fmt=st.sampled_from(FORMATS), net=networks(), out=st.sampled_from(["json", "json-book", "npz"]))
+def test_convert_round_trips_every_valid_file_bit_exactly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str, net: Any, out: str
+) -> None:
+    """Valid files (subnormals, -0.0) convert to every format and compute the same, bit for bit."""
+    src = tmp_path / "src.bin"
+    src.write_bytes(encode(fmt, net))
+    dst = tmp_path / f"dst.{out}"
+    acts = ["sigmoid"] * (len(net[1]) - 1) + ["identity"]
+    r = reliability.run_cli(["convert", "--weights", str(src), "-o", str(dst), "--format", out, "--force",
+                             "--activations", ",".join(acts)], capsys, "valid-files")
+    reliability.assert_clean(r, allowed=("ok",))
+    from nnverify.weights import load_network
+
+    a, b = load_network(str(src), activations=acts), load_network(str(dst))
+    assert a.dtype == b.dtype and a.activations == b.activations
+    for la, lb in zip(a.layers, b.layers):
+        assert la.W.tobytes() == lb.W.tobytes() and la.b.tobytes() == lb.b.tobytes()
