@@ -13,7 +13,7 @@ from nnverify.errors import LimitError
 from nnverify.inputs import parse_x
 from nnverify.model import Layer, Network
 from nnverify.modes import Mode
-from nnverify.report.document import closed_form_rows, softmax_sum_rows, symbol_table, unit_rows
+from nnverify.report.derivation import closed_form_rows, softmax_sum_rows, symbol_table, unit_rows
 from nnverify.report.escape import escape_text
 from nnverify.report.layout import break_terms, estimate_width
 from nnverify.report.numbers import format_number

@@ -7,10 +7,11 @@ from nnverify.report.compile import (
     compile_pdf,
     find_pdflatex,
 )
-from nnverify.report.document import MARKER, Detail, Report, ReportSettings, TestSummary, build_report
+from nnverify.report.document import MARKER, Detail, Report, ReportSettings, build_report
 from nnverify.report.escape import escape_text
 from nnverify.report.numbers import Number, format_number
 from nnverify.report.printer import LatexPrinter, SymbolTable
+from nnverify.report.tables import TestSummary
 
 __all__ = [
     "CompileResult",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nnverify.model import Network
-from nnverify.report.document import TestSummary
+from nnverify.report.tables import TestSummary
 
 __all__ = ["run_property_suite", "summary_from_suite", "REPORT_EXAMPLES"]
 
