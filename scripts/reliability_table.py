@@ -104,7 +104,12 @@ def render(doc: dict[str, Any], summary: str, seconds: float | None) -> str:
         f"(`scripts/reliability_table.py`, Hypothesis profile `ci`, deterministic){timing}: "
         f"{n_cases:,} cases, {verdict}; pytest: {summary}."
     )
-    return para + "\n\n" + "\n".join(rows) + "\n"
+    notes = doc.get("bad_cases", [])
+    open_cases = ""
+    if notes:
+        open_cases = "\nOpen cases (each is a test that shows it):\n\n" + "\n".join(
+            f"- {n['outcome']}: {n['note'] or n['class']}" for n in notes) + "\n"
+    return para + "\n\n" + "\n".join(rows) + "\n" + open_cases
 
 
 def write_readme(body: str, readme: Path) -> None:

@@ -78,15 +78,17 @@ def examples(n: int) -> int:
 
 _counts: dict[str, Counter[str]] = defaultdict(Counter)
 _slowest: dict[str, float] = defaultdict(float)
+_notes: list[dict[str, str]] = []
 
 
-def record(cls: str, outcome: str, seconds: float = 0.0) -> str:
+def record(cls: str, outcome: str, seconds: float = 0.0, note: str = "") -> str:
     """Count one case of class ``cls`` with ``outcome``; returns ``outcome``.
 
     Args:
         cls: a key of :data:`CLASSES`.
         outcome: one of :data:`OUTCOMES`.
         seconds: how long the case took (the slowest per class is reported).
+        note: what the case was; kept for bad outcomes so the README can name them.
     """
     if cls not in CLASSES:
         raise KeyError(f"unknown reliability class {cls!r}; add it to CLASSES")
@@ -94,6 +96,8 @@ def record(cls: str, outcome: str, seconds: float = 0.0) -> str:
         raise KeyError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
     _counts[cls][outcome] += 1
     _slowest[cls] = max(_slowest[cls], seconds)
+    if outcome in BAD_OUTCOMES and len(_notes) < 50:
+        _notes.append({"class": cls, "outcome": outcome, "note": note[:300]})
     return outcome
 
 
@@ -106,6 +110,7 @@ def _dump() -> None:
         "outcomes": list(OUTCOMES),
         "counts": {c: dict(v) for c, v in _counts.items()},
         "slowest_s": {c: round(v, 3) for c, v in _slowest.items()},
+        "bad_cases": _notes,
     }
     with open(out, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=1)  # key order is the README's row order
@@ -226,7 +231,7 @@ def run_cli(
     else:
         out, err = capsys.readouterr()
         run = CliRun(argv, code, out, err, seconds, classify(code, err, verdicts=verdicts))
-    record(cls, run.outcome, run.seconds)
+    record(cls, run.outcome, run.seconds, note="nnverify " + " ".join(argv))
     return run
 
 

@@ -34,7 +34,7 @@ def _record_fs(cls: str, folder: Path, target: Path, expect: bytes, *, temps_all
     intact = target.read_bytes() == expect if target.exists() else False
     outcome = "error" if intact and (temps_allowed or not temps) else "lost"
     if record:
-        reliability.record(cls, outcome)
+        reliability.record(cls, outcome, note=f"write of {target.name}")
     assert intact, f"{target} changed: {target.read_bytes()[:80] if target.exists() else 'gone'}"
     if not temps_allowed:
         assert temps == [], f"temp files left: {temps}"

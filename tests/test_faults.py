@@ -135,7 +135,9 @@ def test_a_user_implementation_that_swallows_the_timeout_is_still_stopped(tmp_pa
         outcome = reliability.classify(proc.returncode, proc.stderr, verdicts=True)
     except subprocess.TimeoutExpired:
         outcome = "hung"
-    reliability.record("faults", outcome, time.perf_counter() - t0)
+    reliability.record("faults", outcome, time.perf_counter() - t0,
+                       note="nnverify test --impl IMPL --impl-timeout 0.5, where IMPL's loop has a bare "
+                       "'except BaseException: pass' that swallows the timeout (tests/test_faults.py)")
     assert outcome == "failed"
 
 

@@ -213,10 +213,10 @@ def run_case(root: Path, argv: list[str], capsys: Any, cls: str, verdicts: bool)
     vanished = [k for k in before if k not in after]
     damaged = vanished + [k for k in changed if not forced]
     if (root / "PWNED").exists():
-        reliability.record(cls, "ran code")
+        reliability.record(cls, "ran code", note="nnverify " + " ".join(argv))
         pytest.fail(f"{argv!r}: the hostile pickle ran code")
     if leftovers or damaged:
-        reliability.record(cls, "lost")
+        reliability.record(cls, "lost", note="nnverify " + " ".join(argv))
         pytest.fail(f"{argv!r}: left {leftovers} / changed {damaged} without --force")
     return r
 
@@ -338,7 +338,7 @@ def test_installed_command_never_prints_a_traceback(tmp_path: Path, argv: list[s
             outcome = "crashed"
     except subprocess.TimeoutExpired:
         outcome, err, seconds = "hung", "", 30.0
-    reliability.record("subprocess", outcome, seconds)
+    reliability.record("subprocess", outcome, seconds, note="nnverify " + " ".join(argv))
     assert outcome in ("ok", "error"), f"{argv}: {outcome}\n{err}"
     assert not (tmp_path / "PWNED").exists()
     assert (tmp_path / "foreign.json").read_bytes() == FOREIGN

@@ -47,7 +47,7 @@ def load(raw: bytes, cls: str) -> str:
         outcome = "crashed"
     else:
         outcome = "ok"
-    return reliability.record(cls, outcome, time.perf_counter() - t0)
+    return reliability.record(cls, outcome, time.perf_counter() - t0, note=f"pickle {raw[:60]!r}")
 
 
 class Trace:
@@ -159,7 +159,7 @@ def test_forbidden_global_is_refused_and_nothing_runs(tmp_path: Path, name: str,
     modules_before = set(sys.modules)
     outcome = load(raw, "pickle-globals")
     if t.happened():
-        reliability.record("pickle-globals", "ran code")
+        reliability.record("pickle-globals", "ran code", note=f"{name} via {style}")
     assert not t.happened(), f"{name} via {style}: the side effect happened"
     assert outcome == "error"
     with pytest.raises(WeightsFileError, match=rf"references {module}\.{glob_name}, which is not allowed"):
