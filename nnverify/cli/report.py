@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         from nnverify.report.suite import run_property_suite
 
         tests = run_property_suite(network, seed=args.seed)
-    report = build_report(network, inputs, settings, tests=tests)
+    report = build_report(network, inputs, settings, tests=tests, progress=True)
     written = write_report(report.tex, args.output, pdf=args.pdf, force=args.force,
                            timeout=args.tex_timeout)
     counts = report.check.counts()

@@ -412,6 +412,7 @@ def build_report(
     settings: ReportSettings = ReportSettings(),
     *,
     tests: TestSummary | None = None,
+    progress: bool = False,
 ) -> Report:
     """The complete LaTeX document for ``network`` at ``inputs``, with its verification.
 
@@ -420,6 +421,7 @@ def build_report(
         inputs: the inputs to derive (the first row) and verify (all rows).
         settings: what to show and how to print numbers.
         tests: a property-test run to summarise, or None.
+        progress: show a progress line (on a terminal) while checking many inputs.
 
     Example:
         >>> from nnverify.weights import book_network
@@ -443,11 +445,11 @@ def build_report(
     )
     cert = certify(network, first, mode=settings.mode, prec=prec)
     report = check(network, inputs, mode=settings.mode, prec=prec, digits=settings.digits,
-                   progress=False)
+                   progress=progress)
     samples = None
     if settings.plot_samples > 0:
         rand = sample_inputs(network.n_inputs, settings.plot_samples, seed=settings.seed)
-        samples = check(network, rand, mode=settings.mode, progress=False)
+        samples = check(network, rand, mode=settings.mode, progress=progress)
     ctx = _Context(network, settings, inputs, cert, report, samples)
     title = settings.title if settings.title is not None else (
         f"{network.name}: forward pass derived and verified"
