@@ -292,3 +292,45 @@ def test_hidden_activation_rows(activation, symbolic, substituted, result):
     cert = certify(net, np.array([1.0]))
     _, z_row = unit_rows(net, cert, 1, 1)
     assert z_row.rows == (("=", (symbolic,)), ("=", (substituted,)), result)
+
+
+# -- diagram and plots --------------------------------------------------------------------------
+
+
+def test_book_diagram_labels_every_edge_with_its_weight_and_value():
+    from nnverify.report.diagram import is_dense, network_diagram
+
+    net = book_network()
+    tikz = network_diagram(net, [1.0, 0.5], [[0.3, 0.7, 1.1], [0.5, 1.2], [0.3, 0.7]],
+                           [[0.57, 0.67, 0.75], [0.63, 0.77], [0.3, 0.7]])
+    assert not is_dense(net)
+    assert tikz.count(r"\draw[edge]") == 9 + 8 + 6  # (inputs + bias unit) x units, per layer
+    assert r"{$w^{(1)}_{21}{=}0.2$}" in tikz and r"{$b^{(3)}_{2}{=}0.2$}" in tikz
+    assert r"{$a^{(1)}_{1} \to z^{(1)}_{1}$\\$0.3 \to 0.57$}" in tikz
+    assert tikz.count(r"\node[bias]") == 3
+
+
+def test_deep_or_dense_networks_get_shaded_edges_instead_of_labels():
+    from nnverify.report.diagram import is_dense, network_diagram
+
+    net = Network(tuple(Layer(np.full((2, 2), -0.5), np.zeros(2), "sigmoid") for _ in range(4)))
+    assert is_dense(net)
+    tikz = network_diagram(net, [1.0, 1.0], [[0.0, 0.0]] * 4, [[0.5, 0.5]] * 4)
+    assert "wlabel, pos" not in tikz and "draw=blue!70!black" in tikz
+
+
+@pytest.mark.parametrize(
+    ("values", "edges", "counts"),
+    [
+        ([0.0, 0.05, 0.25, 0.31, 1.15], [k / 10 for k in range(13)], [2, 0, 1, 1] + [0] * 7 + [1]),
+        ([0.0, 0.0], [0.0, 0.1, 0.2, 0.3, 0.4], [2, 0, 0, 0]),
+        ([45.1, 3.0, 10.0], [0.0, 2.0, 4.0, 6.0] + [2.0 * k for k in range(4, 24)],
+         [0, 1, 0, 0, 0, 1] + [0] * 16 + [1]),
+    ],
+)
+def test_histogram_bins_use_a_round_width_and_count_every_value(values, edges, counts):
+    from nnverify.report.plots import histogram_bins
+
+    got_edges, got_counts = histogram_bins(values)
+    assert got_edges == edges and got_counts == counts
+    assert sum(got_counts) == len(values)

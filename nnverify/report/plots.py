@@ -7,6 +7,7 @@ byte-stable and pgfplots does no arithmetic of its own beyond drawing.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
@@ -93,19 +94,27 @@ def activation_plot(
 
 
 def histogram_bins(values: Sequence[float]) -> tuple[list[float], list[int]]:
-    """Bin edges (a round width: 0.1, 0.25, 0.5, 1, 2, ...) and counts for ULP errors >= 0."""
-    vals = np.asarray(values, dtype=np.float64)
-    top = float(vals.max()) if vals.size else 0.0
-    for width in (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1e3, 1e4, 1e5, 1e6):
+    """Bin edges (a round width: 0.1, 0.25, 0.5, 1, 2, 5, ...) and counts for ULP errors >= 0.
+
+    Bin k is ``[k w, (k+1) w)``, decided on exact rationals (no float division puts a value
+    in its neighbour's bin); at least 4 bins, at most 25.
+    """
+    vals = [Fraction(float(v)) for v in values]
+    top = max(vals, default=Fraction(0))
+    width = Fraction(1, 10)
+    for w in ("0.1", "0.25", "0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500"):
+        width = Fraction(w)
         if top / width <= 24:
             break
     else:
-        width = 10 ** math.ceil(math.log10(top / 24))
-    n_bins = max(int(math.floor(top / width)) + 1, 4)
-    edges = [round(k * width, 10) for k in range(n_bins + 1)]
-    idx = np.minimum((vals / width).astype(np.int64), n_bins - 1)
-    counts = np.bincount(idx, minlength=n_bins)[:n_bins]
-    return edges, [int(c) for c in counts]
+        while top / width > 24:
+            width *= 10
+    n_bins = max(math.floor(top / width) + 1, 4)
+    counts = [0] * n_bins
+    for v in vals:
+        counts[min(math.floor(v / width), n_bins - 1)] += 1
+    edges = [float(k * width) for k in range(n_bins + 1)]
+    return edges, counts
 
 
 def ulp_histogram(values: Sequence[float], *, dtype_name: str, width_cm: float = 12.0) -> str:
