@@ -335,23 +335,31 @@ def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicMod
     prev: Sequence[sympy.Symbol] = xs
     for l, layer in enumerate(network.layers, start=1):
         n, m = layer.n_in, layer.n_out
+        # Zero and one are decided on the exact numbers (or symbols) before SymPy sees them:
+        # comparing 39,200 SymPy Rationals with 0 and 1 alone took most of a second.
         if numbers is None:
             W_rows = [[w_symbol(l, i, j) for j in range(1, m + 1)] for i in range(1, n + 1)]
             b = [b_symbol(l, j) for j in range(1, m + 1)]
+            W_vals: list[list[Any]] = W_rows
+            b_vals: list[Any] = b
         else:
-            W_rows = [[_rational(q) for q in row] for row in numbers[l - 1][0]]
-            b = [_rational(q) for q in numbers[l - 1][1]]
+            W_vals, b_vals = numbers[l - 1]
+            W_rows = [[_rational(q) for q in row] for row in W_vals]
+            b = [_rational(q) for q in b_vals]
         a_list = []
         for j in range(m):
             terms = []
             for i in range(n):
-                w = W_rows[i][j]
-                if w == 0:
-                    continue  # an exactly-zero weight contributes nothing
-                # evaluate=False: the book's order, and no canonical re-sorting (see module text)
-                terms.append(prev[i] if w == 1 else sympy.Mul(w, prev[i], evaluate=False)
-                             if w.is_Number else sympy.Mul(prev[i], w))
-            if b[j] != 0:
+                q, w = W_vals[i][j], W_rows[i][j]
+                if numbers is None:
+                    terms.append(sympy.Mul(prev[i], w, evaluate=n < CANONICAL_MAX_TERMS))
+                elif q == 1:
+                    terms.append(prev[i])
+                elif q != 0:  # an exactly-zero weight contributes nothing
+                    # (Rational, Symbol) is already Mul's canonical form: build it directly,
+                    # 5x faster than Mul(w, z) for the 39,200 terms of the MNIST network.
+                    terms.append(sympy.Mul._from_args((w, prev[i])))
+            if b_vals[j] != 0:
                 terms.append(b[j])
             if not terms:
                 a_list.append(sympy.Integer(0))
