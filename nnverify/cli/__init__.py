@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     for stream in (sys.stdout, sys.stderr):
         # a file name that is not UTF-8 arrives as lone surrogates; printing it must not crash
-        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+        # (surrogateescape, the C locale's handler, still fails on a lone "\ud800" from JSON)
+        if getattr(stream, "errors", None) in ("strict", "surrogateescape") and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:

@@ -156,3 +156,20 @@ def test_an_input_overflowing_float32_is_named_plainly(capsys: pytest.CaptureFix
     r = _run(["forward", "--x", "1e308,1", "--dtype", "float32"], capsys, "cli-args")
     reliability.assert_clean(r, allowed=("error",))
     assert "value 0 is 1e+308, which overflows float32" in r.err
+
+
+def test_a_lone_surrogate_in_the_network_name_is_printed_not_crashed_on(tmp_path: Path) -> None:
+    """Was exit 3 in a C/C.UTF-8 locale: stdout's surrogateescape handler cannot encode "\\ud800"
+    (valid JSON escape text in the file's "name"), so printing the network's name crashed."""
+    import subprocess
+    import sys
+
+    (tmp_path / "w.json").write_text('{"name": "\\ud800", "W1": [["0.5"]], "b1": ["0"]}')
+    env = dict(os.environ, LC_ALL="C.UTF-8", PYTHONIOENCODING="")
+    proc = subprocess.run([sys.executable, "-m", "nnverify", "forward", "--weights", "w.json", "--x", "1"],
+                          cwd=tmp_path, env=env, capture_output=True, timeout=60)
+    err = proc.stderr.decode("utf-8", "backslashreplace")
+    reliability.record("subprocess", reliability.classify(proc.returncode, err, verdicts=False),
+                       note="nnverify forward --weights (name \\ud800)")
+    assert proc.returncode == 0, err
+    assert b"network: \\ud800" in proc.stdout
