@@ -222,3 +222,16 @@ def test_a_failed_property_is_shown_escaped_and_exits_1(tmp_path, monkeypatch):
 def test_test_summary_refuses_an_unknown_status():
     with pytest.raises(Exception, match="expected one of passed, failed, skipped"):
         TestSummary((("p", "law", 1, "maybe", ""),))
+
+
+def test_an_overflowed_float_result_is_reported_as_failed_not_a_crash(tmp_path):
+    weights = tmp_path / "big.json"
+    weights.write_text('{"layers": [{"W": [[1e30]], "b": [0.0], "activation": "identity"}]}')
+    out = tmp_path / "big.tex"
+    argv = ["report", "--weights", str(weights), "--x", "1e10", "--dtype", "float32", "-o", str(out),
+            "--no-pdf", "--plot-samples", "0"]
+    with np.errstate(over="ignore"):
+        assert main(argv) == 1
+    tex = out.read_text()
+    assert r"$\infty$ & $\infty$ & $\infty$" in tex and r"\textbf{FAILED}" in tex
+    assert r"1.0000000150474662199 \times 10^{40}" in tex  # the exact value: x * (float32 1e30)

@@ -334,3 +334,9 @@ def test_histogram_bins_use_a_round_width_and_count_every_value(values, edges, c
     got_edges, got_counts = histogram_bins(values)
     assert got_edges == edges and got_counts == counts
     assert sum(got_counts) == len(values)
+
+
+@pytest.mark.parametrize(("value", "latex"), [(float("inf"), r"\infty"), (float("-inf"), r"-\infty"),
+                                              (float("nan"), r"\mathrm{NaN}")])
+def test_format_number_prints_non_finite_floats(value, latex):
+    assert format_number(value).latex == latex

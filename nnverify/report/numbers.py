@@ -7,6 +7,7 @@ rounding changed anything (the report then writes ``=`` instead of ``\\approx``)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -83,7 +84,8 @@ def format_number(value: Fraction | float | int, digits: int = 8) -> Number:
         digits: significant figures kept (>= 1); trailing zeros are trimmed.
 
     Magnitudes in [10^-3, 10^6) are positional (``0.57444252``, ``1.1``); others use
-    ``m \\times 10^{e}`` (``1 \\times 10^{-4}``). Zero prints as ``0``.
+    ``m \\times 10^{e}`` (``1 \\times 10^{-4}``). Zero prints as ``0``; a non-finite float as
+    ``\\infty``, ``-\\infty`` or ``\\mathrm{NaN}``.
 
     Example:
         >>> format_number(Fraction(1, 10**4)).latex
@@ -91,6 +93,11 @@ def format_number(value: Fraction | float | int, digits: int = 8) -> Number:
     """
     if digits < 1:
         raise ValueError(f"digits={digits}: need at least 1 significant figure")
+    if isinstance(value, float) and not math.isfinite(value):
+        # An overflowed float result (or its infinite error) is data in a report, not a crash.
+        if math.isnan(value):
+            return Number(r"\mathrm{NaN}", False, True)
+        return Number(r"\infty" if value > 0 else r"-\infty", value < 0, True)
     q = value if isinstance(value, Fraction) else Fraction(value)
     if q == 0:
         return Number("0", False, True)

@@ -17,6 +17,9 @@ from nnverify.report.numbers import format_number
 
 __all__ = ["activation_plot", "ulp_histogram", "histogram_bins"]
 
+#: Largest |a| drawn on an activation plot.
+PLOT_LIMIT = 1e4
+
 _MARKS = ("*", "square*", "triangle*", "diamond*", "pentagon*", "o")
 _COLOURS = ("red!75!black", "blue!75!black", "green!50!black", "orange!90!black",
             "violet", "black")
@@ -54,10 +57,13 @@ def activation_plot(
         output_layer: name the function sigma (output) rather than h (hidden).
         width_cm: the plot's width.
     """
+    # Operating points beyond +-PLOT_LIMIT would squash the curve to a step: they are left out.
+    points = [(l, *zip(*[(a, z) for a, z in zip(av, zv) if abs(float(a)) <= PLOT_LIMIT]))
+              if any(abs(float(a)) <= PLOT_LIMIT for a in av) else (l, (), ())
+              for l, av, zv in points]
     all_a = [float(v) for _, av, _ in points for v in av]
-    lo = min([-6.0] + [v - 1 for v in all_a])
-    hi = max([6.0] + [v + 1 for v in all_a])
-    lo, hi = math.floor(lo), math.ceil(hi)
+    lo = math.floor(min([-6.0] + [v - 1 for v in all_a]))
+    hi = math.ceil(max([6.0] + [v + 1 for v in all_a]))
     grid = np.linspace(lo, hi, 97)
     fname = r"\sigma" if output_layer else "h"
     title = f"${fname}(a)$: {activation.value}"
@@ -82,6 +88,8 @@ def activation_plot(
             coords = " ".join(f"({_f(a)},{_f(y)})" for a, y in zip(grid, ys))
             out.append(f"\\addplot[black!70, thick, smooth, forget plot] coordinates {{{coords}}};")
     for k, (l, av, zv) in enumerate(points):
+        if not av:
+            continue
         mark, colour = _MARKS[k % len(_MARKS)], _COLOURS[k % len(_COLOURS)]
         coords = " ".join(f"({_f(float(a))},{_f(float(z))})" for a, z in zip(av, zv))
         out.append(
