@@ -128,8 +128,7 @@ def load_inputs(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS
             )
         limits.check_file_size(st.st_size, source)
         with open(source, "rb") as fh:
-            raw = fh.read(limits.max_file_bytes + 1)
-        limits.check_file_size(len(raw), source)  # it may have grown since stat()
+            raw = limits.read_bounded(fh, source)
     except FileNotFoundError:
         raise InputsError(f"{source}: no such file") from None
     except IsADirectoryError:

@@ -8,6 +8,7 @@ import json
 import re
 import resource
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -192,3 +193,46 @@ def test_excessive_options_of_every_subcommand_are_refused(
     # the option, or at least the offending value, is named
     assert any(opt in r.err for opt in named + ["--max-ops", "--max-inputs", "--max-params"]) or \
         any(a.isdigit() and a in r.err for a in argv), r.err
+
+
+@pytest.mark.parametrize("mb", ["1000000000000", "99999999999999999999999999"])
+@pytest.mark.parametrize("option", ["--weights", "--inputs"])
+def test_a_huge_file_limit_is_not_allocated_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mb: str, option: str
+) -> None:
+    """Were exit 3: read(limit + 1) allocated the limit (MemoryError) or overflowed an index."""
+    (tmp_path / "w.json").write_text('{"W1": [["0.5", "1"], ["2", "3"]], "b1": ["0", "0"]}')
+    (tmp_path / "x.csv").write_text("1,2\n")
+    path = tmp_path / ("w.json" if option == "--weights" else "x.csv")
+    r = reliability.run_cli(["forward", option, str(path), "--max-file-mb", mb], capsys, "limits")
+    reliability.assert_clean(r, allowed=("ok",))
+
+
+def test_read_bounded_stops_as_soon_as_the_limit_is_passed() -> None:
+    import io
+
+    class Endless(io.RawIOBase):
+        """/dev/zero as a file object: reading never ends."""
+
+        calls = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b: Any) -> int:
+            Endless.calls += 1
+            b[:] = bytes(len(b))
+            return len(b)
+
+    lim = Limits(max_file_bytes=3 * 2**20)
+    with pytest.raises(LimitError, match="above the limit of 3,145,728; raise it with --max-file-mb 4"):
+        lim.read_bounded(io.BufferedReader(Endless()), "endless")
+    assert Endless.calls < 10
+    reliability.record("limits", "error")
+    assert lim.read_bounded(io.BytesIO(b"x" * 100), "small") == b"x" * 100
+
+
+def test_proc_files_of_size_zero_are_still_read(capsys: pytest.CaptureFixture[str]) -> None:
+    r = reliability.run_cli(["forward", "--weights", "/proc/self/status"], capsys, "cli-paths")
+    reliability.assert_clean(r, allowed=("error",))
+    assert "its first bytes are b'Name:" in r.err

@@ -122,8 +122,7 @@ def load_network(
             )
         limits.check_file_size(st.st_size, path)
         with open(path, "rb") as fh:
-            raw = fh.read(limits.max_file_bytes + 1)
-        limits.check_file_size(len(raw), path)  # it may have grown since stat()
+            raw = limits.read_bounded(fh, path)
     except FileNotFoundError:
         names = ", ".join(BUILTIN_NAMES)
         raise WeightsFileError(
