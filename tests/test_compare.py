@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nnverify.compare import CheckReport, check, check_outputs
 from nnverify.errors import InputsError, UsageError
@@ -143,3 +145,24 @@ def test_decimal_mode_bound_includes_the_representation_error_of_float32_weights
     assert binary.ok and decimal.ok
     assert all(d.exact.mid != b.exact.mid for d, b in zip(decimal.results, binary.results))
     assert all(d.bound_ulp > b.bound_ulp for d, b in zip(decimal.results, binary.results))
+
+
+@given(offset=st.floats(-30, 30), tol=st.sampled_from([0.0, 0.5, 7.0]))
+def test_ball_fast_path_agrees_with_the_exact_rational_verdict(offset, tol):
+    from fractions import Fraction
+
+    from nnverify.certified import certify
+    from nnverify.compare import _fast_result, _result
+
+    net = book_network()
+    cert = certify(net, BOOK_X)
+    exact, ball = cert.y[0][0], cert.balls_z[-1][0][0]
+    value = float(exact) + offset * float(np.spacing(float(exact)))
+    bound = 9.853017182558933 * float(np.spacing(float(exact)))
+    dt = np.dtype(np.float64)
+    fast = _fast_result(0, 0, exact, ball, cert.prec, value, bound, Fraction(tol), dt)
+    slow = _result(0, 0, exact, value, bound, Fraction(tol), dt)
+    assert fast is not None  # at 128 bits the balls decide everything but exact ties
+    assert fast.status == slow.status
+    assert fast.ulp == pytest.approx(slow.ulp, rel=1e-12, abs=1e-12)
+    assert fast.bound_ulp >= slow.bound_ulp * (1 - 1e-15)
