@@ -52,7 +52,7 @@ def test_book_report_table_shows_the_exact_binary_values_and_the_ulp_errors(book
     table = book_tex[book_tex.index(r"\section*{Verification}"):]
     assert "0.31682707641102976546" in table and "0.69627908986196680381" in table
     assert "0.3168270764110298" in table  # NumPy's float64, as NumPy prints it
-    assert r"$y_{1}$ \eqref{eq:y-1}" in table  # linked to the closed form
+    assert r"$y_{1}$ \eqref{eq:z-3-1}, \eqref{eq:y-1}" in table  # linked to derivation and closed form
     assert "& $0.74$ &" in table  # +0.74 ulp, as DESIGN.md §2 says
     for k in (1, 2):
         assert rf"\label{{eq:y-{k}}}" in book_tex
@@ -235,3 +235,17 @@ def test_an_overflowed_float_result_is_reported_as_failed_not_a_crash(tmp_path):
     tex = out.read_text()
     assert r"$\infty$ & $\infty$ & $\infty$" in tex and r"\textbf{FAILED}" in tex
     assert r"1.0000000150474662199 \times 10^{40}" in tex  # the exact value: x * (float32 1e30)
+
+
+def test_without_printable_closed_forms_the_table_links_only_to_the_derivation(monkeypatch):
+    from nnverify.errors import LimitError
+
+    def too_big(*args, **kwargs):
+        raise LimitError("the closed form of y_1 would have 999 expression nodes; raise it with --max-ops 999")
+
+    monkeypatch.setattr("nnverify.report.document.closed_form_rows", too_big)
+    tex = build_report(book_network(), parse_x("1.0,0.5"), ReportSettings(plot_samples=0)).tex
+    assert "too large to print here" in tex and "-{}-{}max-{}ops 999" in tex
+    refs = set(re.findall(r"\\eqref\{([^}]*)\}", tex))
+    labels = set(re.findall(r"\\label\{([^}]*)\}", tex))
+    assert refs == {"eq:z-3-1", "eq:z-3-2"} and refs <= labels

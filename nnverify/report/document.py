@@ -268,7 +268,8 @@ def _layer_section(tex: _Tex, ctx: _Context, table: SymbolTable, l: int) -> None
             tex.add(a_row.latex(), z_row.latex())
 
 
-def _closed_forms(tex: _Tex, ctx: _Context, table: SymbolTable) -> None:
+def _closed_forms(tex: _Tex, ctx: _Context, table: SymbolTable) -> bool:
+    """The closed-form section; False when the closed forms were too large to print."""
     net, mode = ctx.network, ctx.settings.mode
     tex.add(r"\section*{Closed form of the outputs}")
     try:
@@ -278,7 +279,7 @@ def _closed_forms(tex: _Tex, ctx: _Context, table: SymbolTable) -> None:
             "The fully expanded closed form is too large to print here "
             f"({escape_text(str(exc))}); the layer-by-layer equations above are the exact model."
         )
-        return
+        return False
     kind = "exact binary values of the stored floats" if mode is Mode.BINARY else "decimal literals"
     tex.add(
         f"Each output as one expression in the inputs, with the weights' {kind}"
@@ -292,6 +293,7 @@ def _closed_forms(tex: _Tex, ctx: _Context, table: SymbolTable) -> None:
         tex.add("where")
         for name, terms in where:
             tex.add(*math_block(name, [("=", terms)], None))
+    return True
 
 
 def _plots(tex: _Tex, ctx: _Context, *, operating_row: tuple[list[list[float]], list[list[float]]]) -> None:
@@ -361,8 +363,11 @@ def _full_report(tex: _Tex, ctx: _Context) -> None:
     tex.add(r"\begin{equation*}", f"X = {xs}", r"\end{equation*}")
     for l in range(1, len(net.layers) + 1):
         _layer_section(tex, ctx, table, l)
-    _closed_forms(tex, ctx, table)
-    verification_table(tex, ctx.report, ctx.settings.digits, linked=True)
+    closed = _closed_forms(tex, ctx, table)
+    L = len(net.layers)
+    links = {k: (f"eq:z-{L}-{k}",) + ((f"eq:y-{k}",) if closed else ())
+             for k in range(1, net.n_outputs + 1)}
+    verification_table(tex, ctx.report, ctx.settings.digits, links=links)
     _plots(tex, ctx, operating_row=(a, z))
 
 

@@ -89,9 +89,10 @@ def _float_latex(value: float, dtype: np.dtype) -> str:
     return format_number(Fraction(float(dtype.type(value))), sig).latex
 
 
-def verification_table(tex: Lines, report: CheckReport, digits: int, *, linked: bool) -> None:
-    """The full verification table: one row per (input, output), output names linked to
-    their closed-form equations when ``linked``; exact values with ``digits`` figures."""
+def verification_table(tex: Lines, report: CheckReport, digits: int, *,
+                       links: dict[int, tuple[str, ...]] | None = None) -> None:
+    """The full verification table: one row per (input, output), exact values with ``digits``
+    figures; the rows of input 1 link output k to the equations labelled ``links[k]``."""
     dt = np.dtype(report.dtype)
     results = list(report.results)
     shown = results[:MAX_TABLE_ROWS]
@@ -114,8 +115,8 @@ def verification_table(tex: Lines, report: CheckReport, digits: int, *, linked: 
     for r in shown:
         k = r.output + 1
         name = f"${output_name(k)}$"
-        if linked and r.input == 0:
-            name += f" \\eqref{{eq:y-{k}}}"
+        if links and r.input == 0 and links.get(k):
+            name += " " + ", ".join(f"\\eqref{{{label}}}" for label in links[k])
         exact = enclosed(r.exact, digits).latex
         verdict = {"ok": "ok", "failed": r"\textbf{FAILED}", "undecided": "undecided"}[r.status]
         row = (f"{r.input + 1} & " if many else "") + (
