@@ -458,3 +458,26 @@ def test_convert_round_trips_every_valid_file_bit_exactly(
     assert a.dtype == b.dtype and a.activations == b.activations
     for la, lb in zip(a.layers, b.layers):
         assert la.W.tobytes() == lb.W.tobytes() and la.b.tobytes() == lb.b.tobytes()
+
+
+@pytest.mark.parametrize("names", [("W1.npy", "W1.npy"), ("W1.npy", "W1"), ("b1.npy", "b1.npy")])
+def test_npz_with_a_member_twice_is_refused(run_file: Any, names: tuple[str, str]) -> None:
+    """Was exit 0 with the LAST member's values: NumPy silently keeps one of two same-named members."""
+    import io
+    import warnings
+    import zipfile
+
+    one = H.npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (1, 1)}, H.f8([0.5]))
+    nine = H.npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (1, 1)}, H.f8([9.0]))
+    b = H.npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (1,)}, H.f8([0.0]))
+    members = [("W1.npy", one), ("b1.npy", b)] if names[0] == "b1.npy" else [("b1.npy", b)]
+    members += [(names[0], one if names[0].startswith("W") else b), (names[1], nine if names[1].startswith("W") else b)]
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name it is told to write
+        with zipfile.ZipFile(buf, "w") as zf:
+            for name, data in members:
+                zf.writestr(name, data)
+    r = run_file(buf.getvalue(), "npz-header", "dup.npz")
+    reliability.assert_clean(r, allowed=("error",))
+    assert "appears twice in the archive" in r.err

@@ -48,6 +48,13 @@ def read_npz(
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise WeightsFileError(path, f"is not a readable zip archive ({exc})", fmt=FMT) from None
     keys = [m[:-4] if m.endswith(".npy") else m for m in members]
+    seen: set[str] = set()
+    for key in keys:  # NumPy would silently keep the last of two members with one name
+        if key in seen:
+            raise WeightsFileError(
+                path, f"key {key!r} appears twice in the archive; keep one", fmt=FMT, key=key
+            )
+        seen.add(key)
     n_layers = layer_count(keys, path, FMT, extra=("activations",))
     total = 0
     for member, key in zip(members, keys):
