@@ -221,7 +221,7 @@ def _activation_errors(
             out.append(row)
         return out
     if activation is Activation.SIGMOID:
-        quarter = arb(1) / 4
+        quarter, half = arb(1) / 4, arb(1) / 2
         for a_row, e_row in zip(a_rows, e_rows):
             row = []
             for a, e in zip(a_row, e_row):
@@ -231,9 +231,10 @@ def _activation_errors(
                     s = arb(0.5, 0.5)
                 L = s * (1 - s)
                 L = quarter if not (L < quarter) else _upper(L)
-                err = _upper(L * e + c["c_rel_u"] * _upper(s) + c["c_abs_u"] + c["tiny"])
-                # A computed sigmoid lies in [0, 1], so it is never farther than this:
-                row.append(_cap(err, _upper(arb.max(s, 1 - s))))
+                err = _upper(L * e + c["c_rel_u"] * _upper(s) + c["c_abs_tiny"])
+                # A computed sigmoid lies in [0, 1], so it is never farther than max(s, 1 - s),
+                # which is at least 1/2: only then is the cap worth computing.
+                row.append(err if err < half else _cap(err, _upper(arb.max(s, 1 - s))))
             out.append(row)
         return out
     if activation is Activation.TANH:
@@ -248,10 +249,12 @@ def _activation_errors(
                 L = 1 - t * t
                 L = one if not (L < one) else _upper(L)
                 err = _upper(L * e + c["two_k_u"] * t.abs_upper() + c["tiny"])
-                row.append(_cap(err, _upper(1 + t.abs_upper())))  # a computed tanh is in [-1, 1]
+                # a computed tanh is in [-1, 1]: never farther than 1 + |tanh| (>= 1)
+                row.append(err if err < one else _cap(err, _upper(1 + t.abs_upper())))
             out.append(row)
         return out
     if activation is Activation.SOFTMAX:
+        half = arb(1) / 2
         for a_row, z_row, e_row in zip(a_rows, z_rows, e_rows):
             K = len(a_row)
             if not all(e.is_finite() for e in e_row):
@@ -276,7 +279,8 @@ def _activation_errors(
                 r_lo = (-ri).exp() / hi_sum * down_fac
                 rel = _upper(arb.max(r_hi - 1, 1 - r_lo))
                 err = _upper(p.abs_upper() * rel + (K + 3) * c["k_tiny"])
-                row.append(_cap(err, _upper(arb.max(p, 1 - p))))  # a computed softmax is in [0, 1]
+                # a computed softmax is in [0, 1]: never farther than max(p, 1 - p) (>= 1/2)
+                row.append(err if err < half else _cap(err, _upper(arb.max(p, 1 - p))))
             out.append(row)
         return out
     raise UsageError(f"no error bound is derived for activation {activation.value}")
@@ -324,6 +328,7 @@ def _layer_error_balls(
             "c_abs_u": _upper(_b(consts["c_abs"] * u)),
             "two_k_u": _upper(_b(2 * consts["k"] * u)),
             "tiny": _upper(_b(tiny)),
+            "c_abs_tiny": _upper(_b(consts["c_abs"] * u + tiny)),
             "k_tiny": _upper(_b(consts["k"] * tiny + tiny)),
             # -log(1 - 2ku) bounds |log(1 + theta)| for exp's relative error theta.
             "phi": _upper(-(1 - _b(2 * consts["k"] * u)).log()),
