@@ -14,10 +14,12 @@ and the user's own frame (file:line) — never a crash of nnverify:
 - it returns something that is not a numeric array, or the wrong shape;
 - it returns NaN or an infinity;
 - it emits a floating-point warning (overflow, invalid, divide by zero);
-- it hangs: it is interrupted after ``timeout`` seconds with ``SIGALRM``. That works only in
-  the main thread of the main interpreter on POSIX; it cannot interrupt a single long call
-  into C that does not return to Python (one huge BLAS product, a C extension's loop) until
-  that call returns. Elsewhere no timeout is applied.
+- it hangs: it is interrupted after ``timeout`` seconds with ``SIGALRM``, even when it
+  swallows the interrupt in ``except BaseException`` loops (see :func:`_deadline`); a late
+  return after the deadline still counts as a hang. That works only in the main thread of
+  the main interpreter on POSIX; it cannot interrupt a single long call into C that does not
+  return to Python (one huge BLAS product, a C extension's loop) until that call returns.
+  Elsewhere no timeout is applied.
 
 A file that cannot even be imported raises :class:`ImplementationError` (the CLI exits 2 with
 one line naming the file and the user's line).
@@ -25,6 +27,8 @@ one line naming the file and the user's line).
 
 from __future__ import annotations
 
+import dis
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -38,7 +42,7 @@ import warnings
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import CodeType, FrameType, TracebackType
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -221,23 +225,93 @@ def _can_alarm() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
-@contextmanager
-def _deadline(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`_TimedOut` in the running code after ``seconds`` (main thread, POSIX only)."""
-    if not seconds or seconds <= 0 or not _can_alarm():
-        yield
-        return
+#: After the deadline, the alarm repeats this often (seconds) until the user's code has let go.
+_REPEAT = 0.05
+_NNVERIFY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
-    def on_alarm(signum: int, frame: object) -> None:
+
+def _is_nnverify_frame(frame: FrameType | None) -> bool:
+    return frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_NNVERIFY_DIR)
+
+
+@functools.lru_cache(maxsize=256)
+def _protected_ranges(code: CodeType) -> tuple[tuple[int, int], ...]:
+    """Byte ranges ``[start, end)`` of ``code`` that an exception handler covers (3.11+)."""
+    try:
+        return tuple((e.start, e.end) for e in dis._parse_exception_table(code))  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, TypeError):  # before 3.11: unknown, say "none"
+        return ()
+
+
+def _catchable(frame: FrameType | None) -> bool:
+    """Could an exception raised now be caught by a ``try`` in the user's own frames?"""
+    f = frame
+    while f is not None and not _is_nnverify_frame(f):
+        if _is_user_file(f.f_code.co_filename):
+            i = f.f_lasti
+            if any(start <= i < end for start, end in _protected_ranges(f.f_code)):
+                return True
+        f = f.f_back
+    return False
+
+
+@dataclass
+class _Clock:
+    """Set by :func:`_deadline`: did the deadline pass while the user's code ran?"""
+
+    expired: bool = False
+
+
+@contextmanager
+def _deadline(seconds: float | None) -> Iterator[_Clock]:
+    """Raise :class:`_TimedOut` in the running code after ``seconds`` (main thread, POSIX only).
+
+    A user's ``try: ... except BaseException: pass`` inside a loop would swallow one
+    exception and carry on. So once the deadline has passed, the alarm repeats every
+    ``_REPEAT`` s, and every line the user's code executes raises :class:`_TimedOut` again
+    (a trace function on the user's frames): the handler that swallowed the first one raises
+    the next one itself, outside its ``try``. Tracing costs nothing before the deadline.
+    Neither can interrupt one long call into C; it is stopped when it returns to Python.
+    """
+    clock = _Clock()
+    if not seconds or seconds <= 0 or not _can_alarm():
+        yield clock
+        return
+    expired = False
+
+    def tracer(frame: FrameType, event: str, arg: object) -> Any:
+        if event == "call":
+            return tracer if _is_user_file(frame.f_code.co_filename) else None
+        # Raise only where no try of the user's can catch it: CPython switches a trace
+        # function off once it raises, so the raise has to be the last one needed.
+        if expired and event == "line" and not _catchable(frame):
+            raise _TimedOut()
+        return tracer
+
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        nonlocal expired
+        if _is_nnverify_frame(frame):
+            return  # the user's code has returned; the deadline is being lifted
+        expired = clock.expired = True
+        f = frame
+        while f is not None and not _is_nnverify_frame(f):
+            if _is_user_file(f.f_code.co_filename):
+                f.f_trace = tracer
+                f.f_trace_lines = True
+            f = f.f_back
+        sys.settrace(tracer)
         raise _TimedOut()
 
+    previous_trace = sys.gettrace()
     old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
     try:
-        yield
+        yield clock
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if expired:
+            sys.settrace(previous_trace)
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -350,7 +424,7 @@ def guarded_call(
         try:
             # The user's print() goes to stderr: stdout belongs to nnverify (--json).
             with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"), \
-                    redirect_stdout(sys.stderr), _deadline(timeout):
+                    redirect_stdout(sys.stderr), _deadline(timeout) as clock:
                 result = func(*args)
         except _TimedOut as exc:
             raise ImplementationHung(CallFailure(
@@ -358,6 +432,10 @@ def guarded_call(
                 user_frame(exc.__traceback__))) from None
         except Exception as exc:
             raise fail("raised", _one_line(exc), user_frame(exc.__traceback__)) from None
+        if clock.expired:  # it caught the interrupt and returned late: still too late
+            raise ImplementationHung(CallFailure(
+                "timeout", f"did not return within {timeout:g} s (--impl-timeout); it caught the "
+                "interrupt and returned later", label, _definition(func)))
     fp_warnings = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     if fp_warnings:
         w = fp_warnings[0]

@@ -123,8 +123,6 @@ _STUBBORN = ("import time\n"
 
 
 @_needs("test")
-@pytest.mark.xfail(strict=True, reason="open (issue 4): the --impl timeout is an exception raised "
-                   "inside the user's code, which a bare 'except BaseException' loop swallows")
 def test_a_user_implementation_that_swallows_the_timeout_is_still_stopped(tmp_path: Path) -> None:
     (tmp_path / "impl.py").write_text(_STUBBORN)
     t0 = time.perf_counter()

@@ -85,18 +85,78 @@ def test_a_hanging_implementation_is_stopped_after_the_timeout() -> None:
     assert f.frame is not None and f.frame.file.endswith("user_errors.py") and f.frame.function == "hangs"
 
 
-def test_a_hanging_implementation_cannot_be_swallowed_by_a_bare_except(tmp_path: Path) -> None:
-    spec = _write(tmp_path, "stubborn.py", """
+STUBBORN = {
+    "swallow_in_a_loop": """
+        def forward(network, x):
+            while True:
+                try:
+                    time.sleep(10)
+                except BaseException:
+                    pass
+        """,
+    "nested_swallowers": """
+        def forward(network, x):
+            while True:
+                try:
+                    while True:
+                        try:
+                            time.sleep(10)
+                        except BaseException:
+                            pass
+                except BaseException:
+                    continue
+        """,
+    "busy_loop_in_a_try": """
         def forward(network, x):
             while True:
                 try:
                     while True:
                         pass
-                except Exception:
+                except BaseException:
                     pass
-        """) + ":forward"
-    with pytest.raises(ImplementationHung):
+        """,
+    "loop_in_the_handler": """
+        def forward(network, x):
+            while True:
+                try:
+                    time.sleep(10)
+                except BaseException:
+                    while True:
+                        try:
+                            pass
+                        except BaseException:
+                            pass
+        """,
+    "finally_continue": """
+        def forward(network, x):
+            while True:
+                try:
+                    time.sleep(1)
+                finally:
+                    continue
+        """,
+    "catches_and_returns_late": """
+        import numpy as np
+        def forward(network, x):
+            try:
+                time.sleep(10)
+            except BaseException:
+                time.sleep(0.5)
+            return np.zeros(2)
+        """,
+}
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs SIGALRM")
+@pytest.mark.parametrize("name", list(STUBBORN))
+def test_a_hanging_implementation_cannot_swallow_the_timeout(tmp_path: Path, name: str) -> None:
+    spec = _write(tmp_path, f"{name}.py", "import time\n" + textwrap.dedent(STUBBORN[name])) + ":forward"
+    start = time.monotonic()
+    with pytest.raises(ImplementationHung) as info:
         _run(spec, timeout=0.2)
+    assert time.monotonic() - start < 3
+    assert info.value.failure.kind == "timeout"
+    assert sys.gettrace() is None or "coverage" in type(sys.gettrace()).__module__
 
 
 def test_the_user_gets_fresh_copies_so_mutating_them_changes_nothing(tmp_path: Path) -> None:
