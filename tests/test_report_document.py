@@ -249,3 +249,10 @@ def test_without_printable_closed_forms_the_table_links_only_to_the_derivation(m
     refs = set(re.findall(r"\\eqref\{([^}]*)\}", tex))
     labels = set(re.findall(r"\\label\{([^}]*)\}", tex))
     assert refs == {"eq:z-3-1", "eq:z-3-2"} and refs <= labels
+
+
+def test_the_report_package_exports_what_it_lists():
+    import nnverify.report as report
+
+    assert all(hasattr(report, name) for name in report.__all__)
+    assert {"build_report", "write_report", "compile_pdf", "escape_text", "format_number"} <= set(report.__all__)

@@ -16,7 +16,7 @@ from nnverify.io import atomic_write_bytes, check_can_overwrite
 from nnverify.report.compile import DEFAULT_TIMEOUT, CompileResult, TexError, TexNotFoundError, compile_pdf
 from nnverify.report.document import MARKER
 
-__all__ = ["WrittenReport", "write_report", "pdf_path_for", "is_nnverify_pdf"]
+__all__ = ["WrittenReport", "write_report", "check_paths", "pdf_path_for", "is_nnverify_pdf"]
 
 #: How hyperref writes ``pdfcreator={nnverify}`` into the PDF's Info dictionary (UTF-16BE).
 _PDF_MARKERS = (
