@@ -33,6 +33,7 @@ The properties (``PROPERTIES``, in run order):
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -247,7 +248,9 @@ def _bounds(network: Network, x: np.ndarray) -> np.ndarray:
     from nnverify.certified import certify
 
     rows = _as_rows(x)
-    return np.asarray(forward_error_bounds(network, rows, certify(network, rows)), dtype=np.float64)
+    # The matrix route: no per-network SymPy compilation (random networks are all new).
+    cp = certify(network, rows, route="matrix")
+    return np.asarray(forward_error_bounds(network, rows, cp), dtype=np.float64)
 
 
 def _run_impl(ctx: SuiteConfig, network: Network, x: np.ndarray) -> np.ndarray:
@@ -292,21 +295,44 @@ def _network_strategy(ctx: SuiteConfig) -> st.SearchStrategy[Network]:
     if not ctx.random_networks:
         return st.just(ctx.network)
     acts = ctx.network.activations
-    sizes = st.lists(st.integers(1, ctx.max_width), min_size=len(acts) + 1, max_size=len(acts) + 1)
-    return sizes.flatmap(lambda s: weights(s, activations=acts, dtype=ctx.network.dtype))
+    width = _integers(1, ctx.max_width)
+    dtype = ctx.network.dtype
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Network:
+        sizes = tuple(draw(width) for _ in range(len(acts) + 1))
+        return draw(weights(sizes, activations=acts, dtype=dtype))
+
+    return build()
+
+
+@functools.lru_cache(maxsize=256)
+def _integers(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(lo, hi)
+
+
+@functools.lru_cache(maxsize=256)
+def _permutations(n: int) -> st.SearchStrategy[list[int]]:
+    return st.permutations(range(n))
 
 
 def _case(ctx: SuiteConfig, *, min_rows: int | None = None) -> st.SearchStrategy[tuple[Network, np.ndarray]]:
-    """(network, x): x one input, or a batch of ``min_rows``..max_batch rows."""
-    def with_x(net: Network) -> st.SearchStrategy[tuple[Network, np.ndarray]]:
-        kw = dict(min_value=ctx.min_value, max_value=ctx.max_value)
-        if min_rows is None:
-            xs = st.one_of(inputs(net, **kw), inputs(net, batch=(1, ctx.max_batch), **kw))
-        else:
-            xs = inputs(net, batch=(min_rows, ctx.max_batch), **kw)
-        return st.tuples(st.just(net), xs)
+    """(network, x): x one input, or a batch of ``min_rows``..max_batch rows.
 
-    return _network_strategy(ctx).flatmap(with_x)
+    Built with ``composite`` from shared strategies: a strategy created afresh on every draw
+    (``flatmap``) costs Hypothesis more than the draw itself.
+    """
+    nets = _network_strategy(ctx)
+    kw = dict(min_value=ctx.min_value, max_value=ctx.max_value)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[Network, np.ndarray]:
+        net = draw(nets)
+        if min_rows is None and draw(st.booleans()):
+            return net, draw(inputs(net, **kw))
+        return net, draw(inputs(net, batch=(min_rows or 1, ctx.max_batch), **kw))
+
+    return build()
 
 
 # -- the properties --------------------------------------------------------------------------
@@ -382,9 +408,14 @@ class WorstCase(Property):
     name = "worst-case"
 
     def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
-        return _network_strategy(ctx).flatmap(
-            lambda net: st.tuples(st.just(net), inputs(net, min_value=ctx.min_value, max_value=ctx.max_value))
-        )
+        nets = _network_strategy(ctx)
+
+        @st.composite
+        def build(draw: st.DrawFn) -> Any:
+            net = draw(nets)
+            return net, draw(inputs(net, min_value=ctx.min_value, max_value=ctx.max_value))
+
+        return build()
 
     def check(self, ctx: SuiteConfig, example: Any, rec: _Recorder) -> None:
         network, x = example
@@ -715,11 +746,21 @@ class HiddenPermutation(Property):
         return None
 
     def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
-        def more(case: tuple[Network, np.ndarray]) -> st.SearchStrategy[Any]:
+        cases = _case(ctx)
+
+        @st.composite
+        def build(draw: st.DrawFn) -> Any:
+            case = draw(cases)
             net = case[0]
-            return st.integers(1, len(net.layers) - 1).flatmap(
-                lambda l: st.tuples(st.just(case), st.just(l), st.permutations(range(net.layers[l - 1].n_out))))
-        return _case(ctx).flatmap(more)
+            # Prefer layers with two or more units: a one-unit layer has nothing to permute.
+            wide = [l for l in range(1, len(net.layers)) if net.layers[l - 1].n_out > 1] or [1]
+            l = wide[draw(_integers(0, len(wide) - 1))]
+            perm = list(draw(_permutations(net.layers[l - 1].n_out)))
+            if perm == sorted(perm):  # the identity tests nothing: rotate it by one instead
+                perm = perm[1:] + perm[:1]
+            return case, l, perm
+
+        return build()
 
     def check(self, ctx: SuiteConfig, example: Any, rec: _Recorder) -> None:
         (network, x), l, perm = example

@@ -21,6 +21,7 @@ Example (a user's own pytest test)::
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -148,19 +149,31 @@ def finite_floats(
         raise StrategyArgumentError(
             f"no {dt} value lies in [{min_value!r}, {max_value!r}]; widen the interval"
         )
-    return st.floats(
-        min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False,
-        width=dt.itemsize * 8,
-    )
+    return _floats(lo, hi, dt.itemsize * 8)
 
 
+# Strategies are immutable, so equal arguments can share one object. Sharing matters: a
+# strategy built afresh inside flatmap/composite on every draw costs Hypothesis far more than
+# the draw itself (tens of seconds while shrinking a random network).
+@functools.lru_cache(maxsize=1024)
+def _floats(lo: float, hi: float, width: int) -> st.SearchStrategy[float]:
+    return st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, width=width)
+
+
+@functools.lru_cache(maxsize=4096)
 def _arrays(shape: tuple[int, ...], elements: st.SearchStrategy[float], dt: np.dtype) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(dtype=dt, shape=shape, elements=elements)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rows(lo: int, hi: int, n: int, elements: st.SearchStrategy[float], dt: np.dtype) -> st.SearchStrategy[np.ndarray]:
+    return st.integers(lo, hi).flatmap(lambda N: _arrays((N, n), elements, dt))
 
 
 # -- networks --------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def _layers_for(
     sizes: tuple[int, ...], acts: tuple[Activation, ...], dt: np.dtype, elements: st.SearchStrategy[float]
 ) -> st.SearchStrategy[tuple[Layer, ...]]:
@@ -216,7 +229,12 @@ def weights(
             )
     dt = _check_dtype(dtype)
     elements = finite_floats(min_value=min_weight, max_value=max_weight, dtype=dt)
-    return _layers_for(sizes_t, acts, dt, elements).map(lambda layers: Network(layers, name="random"))
+    return _networks_of(_layers_for(sizes_t, acts, dt, elements))
+
+
+@functools.lru_cache(maxsize=1024)
+def _networks_of(layers: st.SearchStrategy[tuple[Layer, ...]]) -> st.SearchStrategy[Network]:
+    return layers.map(lambda ls: Network(ls, name="random"))
 
 
 def networks(
@@ -312,7 +330,7 @@ def inputs(
     if rows is None:
         return _arrays((n,), elements, dt)
     lo, hi = rows
-    return st.integers(lo, hi).flatmap(lambda N: _arrays((N, n), elements, dt))
+    return _rows(lo, hi, n, elements, dt)
 
 
 def logits(
