@@ -391,3 +391,27 @@ def test_malformed_inputs_files_are_handled(tmp_path: Path, capsys: pytest.Captu
     finite = all(np.isfinite(v) for row in rows for v in row)
     if damage == "none" and finite and all(abs(v) < 1e300 for row in rows for v in row):
         assert r.outcome == "ok", r.describe()
+
+
+HOSTILE_WEIGHTS = ["bad.json", "evil.pkl", "huge.npz", "folder", "missing.json", "/dev/null", "afile/x.json",
+                   "inputs.csv"]
+
+
+@pytest.mark.parametrize("path", HOSTILE_WEIGHTS)
+@pytest.mark.parametrize("sub_name", SUBCOMMANDS)
+def test_every_subcommand_refuses_hostile_weights_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sub_name: str,
+    path: str,
+) -> None:
+    sub = SUBS[sub_name]
+    if not any("--weights" in a.option_strings for a in sub._actions):
+        pytest.skip(f"nnverify {sub_name} takes no --weights")
+    make_workspace(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    argv = [sub_name, "--weights", path]
+    for a in _options(sub):  # required options get a plain valid value
+        if a.required:
+            argv += [a.option_strings[0], "out.tex" if _is_output(a) else "1"]
+    r = run_case(tmp_path, argv, capsys, "cli-paths", verdicts=sub_name not in NO_VERDICT)
+    reliability.assert_clean(r, allowed=("error",))
+    assert not (tmp_path / "PWNED").exists()
