@@ -481,3 +481,17 @@ def test_npz_with_a_member_twice_is_refused(run_file: Any, names: tuple[str, str
     r = run_file(buf.getvalue(), "npz-header", "dup.npz")
     reliability.assert_clean(r, allowed=("error",))
     assert "appears twice in the archive" in r.err
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("where", ["W", "b"])
+def test_non_finite_weights_are_refused_in_every_format(run_file: Any, fmt: str, bad: float, where: str) -> None:
+    W = np.array([[0.5, -0.0], [5e-324, 1.0]])
+    b = np.array([0.0, 2.0])
+    (W if where == "W" else b).flat[1] = bad
+    raw = encode(fmt, ("float64", [(W, b)]))  # JSON: Python writes the non-standard NaN/Infinity
+    cls = {"json": "json-values", "npz": "npz-dtypes", "pickle": "pickle-structure"}[PREFIX.get(fmt, "pickle")]
+    r = run_file(raw, cls)
+    reliability.assert_clean(r, allowed=("error",))
+    assert "finite" in r.err
