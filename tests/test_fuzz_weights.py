@@ -93,7 +93,7 @@ def encode(fmt: str, net: tuple[str, list[tuple[np.ndarray, np.ndarray]]]) -> by
     raise ValueError(fmt)
 
 
-FORMATS = ["json-layers", "json-book", "npz", "pickle2", "pickle3", "pickle4", "pickle5"]
+FORMATS = ["json-layers", "json-book", "npz", "pickle0", "pickle1", "pickle2", "pickle3", "pickle4", "pickle5"]
 PREFIX = {"json-layers": "json", "json-book": "json", "npz": "npz"}
 
 

@@ -48,6 +48,10 @@ def detect_format(raw: bytes) -> str | None:
         return "npz"
     if raw[:1] == b"\x80" and len(raw) > 1 and 2 <= raw[1] <= 5:
         return "pickle"
+    # protocols 0 and 1 (Python 2's default) have no PROTO opcode: MARK or an empty dict/list
+    # first, STOP last; JSON never starts with these
+    if raw[:1] in (b"(", b"}", b"]") and raw.rstrip(b"\r\n").endswith(b"."):
+        return "pickle"
     head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head in (b"{", b"["):
         return "json"

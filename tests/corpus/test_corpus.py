@@ -173,3 +173,19 @@ def test_a_lone_surrogate_in_the_network_name_is_printed_not_crashed_on(tmp_path
                        note="nnverify forward --weights (name \\ud800)")
     assert proc.returncode == 0, err
     assert b"network: \\ud800" in proc.stdout
+
+
+@pytest.mark.parametrize("protocol", [0, 1])
+def test_python2_era_pickles_without_a_proto_opcode_are_recognised(
+    write: object, capsys: pytest.CaptureFixture[str], protocol: int
+) -> None:
+    """Was exit 2 "not a weights file": protocols 0/1 (Python 2's default) start without PROTO."""
+    import pickle
+
+    import numpy as np
+
+    raw = pickle.dumps({"W1": np.array([[0.5], [0.25]]), "b1": np.array([0.125])}, protocol=protocol)
+    r = _run(["forward", "--weights", write(f"p{protocol}.pkl", raw), "--x", "1,2"], capsys,  # type: ignore[operator]
+             "valid-files")
+    reliability.assert_clean(r, allowed=("ok",))
+    assert "1.125" in r.out
