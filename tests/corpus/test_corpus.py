@@ -189,3 +189,24 @@ def test_python2_era_pickles_without_a_proto_opcode_are_recognised(
              "valid-files")
     reliability.assert_clean(r, allowed=("ok",))
     assert "1.125" in r.out
+
+
+def test_a_python2_numpy_pickle_with_byte_strings_loads(write: object, capsys: pytest.CaptureFixture[str]) -> None:
+    """Python 2 wrote str (bytes) with (SHORT_)BINSTRING: keys, dtype codes and the raw data."""
+    import struct
+
+    def s(b: bytes) -> bytes:  # SHORT_BINSTRING, what Python 2 wrote for a str
+        return b"U" + bytes([len(b)]) + b
+
+    def arr(shape: tuple[int, ...], data: bytes) -> bytes:
+        dt = H.glob("numpy", "dtype") + s(b"f8") + b"K\x00K\x01" + H.TUPLE3 + H.REDUCE + H.tuple_(
+            H.int_(3), s(b"<"), H.NONE, H.NONE, H.NONE, H.int_(-1), H.int_(-1), H.int_(0)) + H.BUILD
+        rec = H.call(H.glob("numpy.core.multiarray", "_reconstruct"), H.glob("numpy", "ndarray"),
+                     H.tuple_(H.int_(0)), s(b"b"))
+        return rec + H.tuple_(H.int_(1), H.tuple_(*(H.int_(n) for n in shape)), dt, H.FALSE, s(data)) + H.BUILD
+
+    raw = (H.PROTO2 + H.EMPTY_DICT + s(b"W1") + arr((2, 1), struct.pack("<2d", 0.5, 0.25)) + H.SETITEM
+           + s(b"b1") + arr((1,), struct.pack("<d", 0.125)) + H.SETITEM + H.STOP)
+    r = _run(["forward", "--weights", write("py2.pkl", raw), "--x", "1,2"], capsys, "valid-files")  # type: ignore[operator]
+    reliability.assert_clean(r, allowed=("ok",))
+    assert "1.125" in r.out
