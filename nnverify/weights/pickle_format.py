@@ -5,7 +5,11 @@ unpickler here resolves only NumPy's array-reconstruction names (under their Num
 NumPy 2 module paths), and wraps each so that its arguments are checked too: the class
 must be ``ndarray`` itself and the dtype a plain float or the byte buffers NumPy's own
 reconstruction uses. Every other global is refused before it is looked up, so nothing
-it names is imported or run.
+it names is imported or run. The allowed names return stand-ins, not NumPy objects: a
+dtype's and an array's pickled state is checked before a fresh array is built from raw
+bytes, so NumPy's own ``__setstate__`` never sees a forged state. Protocols 0 to 5 load
+(Python 2's byte strings as latin-1, protocol 2's ``_codecs.encode``, protocol 5's
+``_frombuffer``).
 """
 
 from __future__ import annotations
