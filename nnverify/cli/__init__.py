@@ -11,6 +11,7 @@ to ``SUBCOMMANDS``.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 import traceback
@@ -44,12 +45,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nnverify {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
-        module = importlib.import_module(f"nnverify.cli.{name}")
+        try:
+            module = importlib.import_module(f"nnverify.cli.{name}")
+            module.add_arguments(argparse.ArgumentParser(add_help=False))  # runs its imports first
+        except ImportError as exc:
+            # a missing dependency disables one subcommand, not the whole command line
+            p = sub.add_parser(name, help=f"(unavailable: {exc})", add_help=False, prefix_chars="\0")
+            p.add_argument("rest", nargs="*")  # every word, options included, reaches _unavailable
+            p.set_defaults(_run=functools.partial(_unavailable, name, str(exc)), debug=False)
+            continue
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
         p.set_defaults(_run=module.run)
     return parser
+
+
+def _unavailable(name: str, why: str, args: argparse.Namespace) -> int:
+    raise NNVerifyError(f"nnverify {name} is unavailable here ({why}); reinstall nnverify with its "
+                        "dependencies: pip install nnverify")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

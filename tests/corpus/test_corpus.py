@@ -210,3 +210,23 @@ def test_a_python2_numpy_pickle_with_byte_strings_loads(write: object, capsys: p
     r = _run(["forward", "--weights", write("py2.pkl", raw), "--x", "1,2"], capsys, "valid-files")  # type: ignore[operator]
     reliability.assert_clean(r, allowed=("ok",))
     assert "1.125" in r.out
+
+
+@pytest.mark.parametrize("broken", ["report", "check", "test"])
+def test_a_subcommand_whose_dependency_is_missing_disables_only_itself(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], broken: str
+) -> None:
+    """Was a traceback for EVERY subcommand: build_parser() imported them all outside any guard,
+    so one missing dependency (say sympy for the report) broke `nnverify forward` too."""
+    import sys
+
+    from nnverify.cli import SUBCOMMANDS
+
+    if broken not in SUBCOMMANDS:
+        pytest.skip(f"nnverify {broken} is not registered")
+    monkeypatch.setitem(sys.modules, f"nnverify.cli.{broken}", None)  # import now raises ImportError
+    r = _run(["forward", "--x", "1,2"], capsys, "faults")
+    reliability.assert_clean(r, allowed=("ok",))
+    r = _run([broken, "-o", "x.tex", "--weights", "book"], capsys, "faults")
+    reliability.assert_clean(r, allowed=("error",))
+    assert f"nnverify {broken} is unavailable here" in r.err and "pip install" in r.err
