@@ -412,6 +412,8 @@ def test_every_subcommand_refuses_hostile_weights_in_one_line(
     for a in _options(sub):  # required options get a plain valid value
         if a.required:
             argv += [a.option_strings[0], "out.tex" if _is_output(a) else "1"]
+    before = set(_snapshot(tmp_path))
     r = run_case(tmp_path, argv, capsys, "cli-paths", verdicts=sub_name not in NO_VERDICT)
     reliability.assert_clean(r, allowed=("error",))
     assert not (tmp_path / "PWNED").exists()
+    assert set(_snapshot(tmp_path)) == before  # a refused input writes nothing at all
