@@ -384,7 +384,7 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: _Re
             f"{bad.exact.digits(20)}, {bad.ulp:.3g} ulp away, bound {bad.bound_ulp:.3g} ulp "
             f"(status {bad.status})",
             network=_network_json(network), input=_floats(X[bad.input]), output=bad.output + 1,
-            exact=bad.exact.digits(20), observed=float(bad.value), ulp=float(bad.ulp),
+            exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value), ulp=float(bad.ulp),
             bound_ulp=float(bad.bound_ulp), abs_error=float(bad.abs_error),
         )
 
@@ -654,7 +654,7 @@ class SoftmaxLaws(Property):
                 f"row {bad.input + 1}, y{bad.output + 1} = {float(bad.value)!r}; exact {bad.exact.digits(20)}, "
                 f"{bad.ulp:.3g} ulp away, bound {bad.bound_ulp:.3g} ulp",
                 input=_floats(a), row=bad.input + 1, output=bad.output + 1,
-                exact=bad.exact.digits(20), observed=float(bad.value),
+                exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value),
             )
         B = _bounds(net, X)
         for r in range(X.shape[0]):

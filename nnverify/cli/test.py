@@ -105,7 +105,10 @@ def _print_failure(res: Any, command: str) -> None:
             print("  weights: " + ", ".join(f"{k}={_fmt_value(v)}" for k, v in net["weights"].items()))
     for key in ("input", "output", "exact", "observed", "ulp", "bound_ulp", "row", "layer", "permutation", "shift"):
         if key in cex:
-            print(f"  {key}: {_fmt_value(cex[key])}")
+            extra = ""
+            if key == "exact" and "exact_radius" in cex:
+                extra = f" (shown to 20 digits; certified enclosure radius {cex['exact_radius']:.2g})"
+            print(f"  {key}: {_fmt_value(cex[key])}{extra}")
     failure = cex.get("failure")
     if failure and failure.get("frame"):
         fr = failure["frame"]
