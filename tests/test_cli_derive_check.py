@@ -87,7 +87,7 @@ def test_check_book_mnist_1000_samples_passes(capsys, dtype):
         (["derive", "--unit", "a4_1"], "layers are 1 to 3"),
         (["derive", "--output", "3"], "outputs 1 to 2"),
         (["derive", "--mode", "symbolic", "--x", "1,0.5"], "--x needs numbers"),
-        (["derive", "--weights", "book-mnist"], "--max-ops 137380"),
+        (["derive", "--weights", "book-mnist"], "up to 175,320 expression nodes, above --max-ops 100,000; pick one with --unit a1_1 or --output 1, or raise it with --max-ops 175320"),
         (["derive", "--weights", "book-mnist", "--output", "1"], "--max-ops 129977137"),
         (["derive", "--max-ops", "0"], "--max-ops 0"),
     ],
@@ -149,3 +149,16 @@ def test_the_printed_closed_form_parsed_back_evaluates_to_the_reference(capsys, 
     expr = sympy.sympify(printed, locals={"x_1": x1, "x_2": x2})
     value = expr.evalf(30, subs={x1: sympy.Rational(1), x2: sympy.Rational(1, 2)})
     assert str(sympy.Float(value, 20)) == reference
+
+
+@pytest.mark.parametrize("name", ["book", "book-mnist"])
+def test_the_size_bound_checked_before_building_is_never_below_the_real_size(name: str) -> None:
+    from nnverify.cli.derive import _layered_size_bound
+    from nnverify.symbolic import build_model
+    from nnverify.weights import load_network
+
+    net = load_network(name)
+    model = build_model(net)
+    real = sum(model.layered_size(l, j) for l in range(1, model.n_layers + 1)
+               for j in range(1, len(model.a[l - 1]) + 1))
+    assert real <= _layered_size_bound(net) <= 2 * real

@@ -239,8 +239,6 @@ def test_proc_files_of_size_zero_are_still_read(capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.skipif("derive" not in SUBCOMMANDS, reason="nnverify derive is not registered")
-@pytest.mark.xfail(strict=True, reason="open (issue 3): derive builds the layered model (about 30 s for "
-                   "1000x1000) before comparing its size with --max-ops; the count follows from the shapes")
 def test_derive_refuses_an_oversized_model_before_building_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

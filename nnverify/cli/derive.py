@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import argparse
 import re
 from fractions import Fraction
@@ -80,6 +82,20 @@ def _value(expr: Any, point: dict[Any, Any] | None, digits: int) -> str | None:
     return str(sympy.Float(v, digits))
 
 
+def _layered_size_bound(network: Any) -> int:
+    """An upper bound on the node count of every unit's layered ``a`` and ``z``, from the weights alone.
+
+    ``a_j = b_j + sum_i w_ij z_i`` has at most 2 + 3 * (non-zero w_ij) nodes (Add, b, and a Mul
+    of a weight and a symbol per term); every activation's ``z`` has at most 3 m + 10 (softmax:
+    exp(a_k) over a sum of m exps; sigmoid, relu, step, tanh fewer).
+    """
+    total = 0
+    for layer in network.layers:
+        m = layer.n_out
+        total += int(2 * m + 3 * np.count_nonzero(layer.W)) + m * (3 * m + 10)
+    return total
+
+
 def run(args: argparse.Namespace) -> int:
     from nnverify.modes import Mode
     from nnverify.symbolic import DEFAULT_MAX_OPS, a_symbol, build_model, y_symbol, z_symbol
@@ -94,6 +110,16 @@ def run(args: argparse.Namespace) -> int:
         mode = Mode.DECIMAL if network.has_text else Mode.BINARY
     else:
         mode = Mode.parse(args.mode)
+    if args.unit is None and args.output is None:
+        # Refuse before building: a 1000x1000 layer takes ~30 s to build, and the shapes and
+        # non-zero weights already bound what printing every unit would cost.
+        most = _layered_size_bound(network)
+        if most > max_ops:
+            raise LimitError(
+                f"the layered model of {network.name} has up to {most:,} expression nodes, above "
+                f"--max-ops {max_ops:,}; pick one with --unit a1_1 or --output 1, or raise it with "
+                f"--max-ops {most}"
+            )
     model = build_model(network, mode)
     point = _input_point(args, network, mode)
     show = _printer(args.format)
