@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    """``text`` with control characters escaped: names from a file (a pickle's global, a JSON
+    key) must neither break the one-line error nor send escape sequences to the terminal."""
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+
+
 def _unavailable(name: str, why: str, args: argparse.Namespace) -> int:
     raise NNVerifyError(f"nnverify {name} is unavailable here ({why}); reinstall nnverify with its "
                         "dependencies: pip install nnverify")
@@ -86,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NNVerifyError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"nnverify {args.command}: error: {exc}", file=sys.stderr)
+        print(f"nnverify {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"nnverify {args.command}: interrupted", file=sys.stderr)
@@ -96,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug in nnverify, never the user's fault: say so, in one line
         if args.debug:
             traceback.print_exc()
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = _one_line(str(exc).splitlines()[0]) if str(exc) else ""
         print(
             f"nnverify {args.command}: internal error: {type(exc).__name__}: {first} "
             "(a bug in nnverify; rerun with --debug for the traceback and report it)",

@@ -230,3 +230,15 @@ def test_a_subcommand_whose_dependency_is_missing_disables_only_itself(
     r = _run([broken, "-o", "x.tex", "--weights", "book"], capsys, "faults")
     reliability.assert_clean(r, allowed=("error",))
     assert f"nnverify {broken} is unavailable here" in r.err and "pip install" in r.err
+
+
+@pytest.mark.parametrize("name", ["dtype\x0bp13", "sys\x1b[2J\x1b[31m", "x\ny", "a\u2028b", "\x00"])
+def test_control_characters_from_a_file_are_escaped_in_the_error(
+    write: object, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """Was a two-line error (a bit flip turned a protocol-0 pickle's "numpy\\ndtype" into
+    "numpy\\x0bdtype", and \\x0b is a line break to splitlines); an ESC would reach the terminal."""
+    raw = b"\x80\x02c" + b"numpy\n" + name.encode("utf-8") + b"\n)R."
+    r = _run(["forward", "--weights", write("w.pkl", raw)], capsys, "pickle-globals")  # type: ignore[operator]
+    reliability.assert_clean(r, allowed=("error",))
+    assert not any(not c.isprintable() for c in r.err.rstrip("\n")), repr(r.err)
