@@ -236,7 +236,14 @@ def read_json(
             texts[f"W{l}"] = None
         if numeric[f"b{l}"].ndim != 1:
             texts[f"b{l}"] = None
-    return network_from_arrays(numeric, acts, path, FMT, doc.get("name") or name, texts)
+    stored_name = doc.get("name")
+    if stored_name is not None and not isinstance(stored_name, str):
+        raise WeightsFileError(
+            path, f"\"name\" is a JSON {type(stored_name).__name__}; expected text", fmt=FMT, key="name"
+        )
+    if stored_name:  # shown on terminals: no control characters (escape sequences) from a file
+        stored_name = "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in stored_name)
+    return network_from_arrays(numeric, acts, path, FMT, stored_name or name, texts)
 
 
 def _literal(text: str | None, value: np.floating) -> Any:

@@ -242,3 +242,22 @@ def test_control_characters_from_a_file_are_escaped_in_the_error(
     r = _run(["forward", "--weights", write("w.pkl", raw)], capsys, "pickle-globals")  # type: ignore[operator]
     reliability.assert_clean(r, allowed=("error",))
     assert not any(not c.isprintable() for c in r.err.rstrip("\n")), repr(r.err)
+
+
+@pytest.mark.parametrize("name,shown", [('"\\u001b[2J\\u001b[31mred"', "\\x1b[2J\\x1b[31mred"),
+                                        ('"tab\\there"', "tab\\there"), ('"plain é"', "plain é")])
+def test_a_network_name_from_json_cannot_send_terminal_escapes(
+    write: object, capsys: pytest.CaptureFixture[str], name: str, shown: str
+) -> None:
+    """Was printed raw: a JSON "name" holding ESC sequences cleared or recoloured the terminal."""
+    path = write("w.json", f'{{"name": {name}, "W1": [["0.5"]], "b1": ["0"]}}'.encode())  # type: ignore[operator]
+    r = _run(["forward", "--weights", path, "--x", "1"], capsys, "json-encoding")
+    reliability.assert_clean(r, allowed=("ok",))
+    assert f"network: {shown} (1-1" in r.out and "\x1b" not in r.out
+
+
+def test_a_json_network_name_that_is_not_text_is_refused(write: object, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write("w.json", b'{"name": [1, 2], "W1": [["0.5"]], "b1": ["0"]}')  # type: ignore[operator]
+    r = _run(["forward", "--weights", path, "--x", "1"], capsys, "json-structure")
+    reliability.assert_clean(r, allowed=("error",))
+    assert '"name" is a JSON list; expected text' in r.err
