@@ -46,7 +46,7 @@ from flint import arb, arb_mat, ctx
 
 from nnverify.certified import CertifiedPass, Enclosure, _arf_to_fraction, certify
 from nnverify.errors import UsageError
-from nnverify.model import Activation, FLOAT_DTYPES, Network
+from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.modes import Mode
 
 __all__ = [

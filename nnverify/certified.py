@@ -20,11 +20,12 @@ check both give overlapping enclosures.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from flint import arb, arb_mat, ctx, fmpq
@@ -110,7 +111,7 @@ class Enclosure:
             raise UsageError(f"enclosure [{self.lower}, {self.upper}] is empty; need lower <= upper")
 
     @classmethod
-    def from_ball(cls, x: arb) -> "Enclosure":
+    def from_ball(cls, x: arb) -> Enclosure:
         """The exact interval ``[mid - rad, mid + rad]`` of a finite ``arb``.
 
         A ball entirely below ``2**TINY_EXPONENT`` in magnitude (e.g. ``sigmoid(-1e6)``, about
@@ -345,7 +346,7 @@ def weight_rationals(network: Network, mode: Mode) -> list[tuple[list[list[Fract
 
 # Augmented weight matrices [W; b] as arb_mat, per network, mode and precision (decimal balls
 # depend on the precision). Weak keys: a network's cache goes when the network does.
-_WEIGHT_CACHE: "weakref.WeakKeyDictionary[Network, dict[tuple[Mode, int], list[arb_mat]]]" = (
+_WEIGHT_CACHE: weakref.WeakKeyDictionary[Network, dict[tuple[Mode, int], list[arb_mat]]] = (
     weakref.WeakKeyDictionary()
 )
 

@@ -12,7 +12,7 @@ value and the bound ``B`` (plus an optional explicit user tolerance ``T`` ulps):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 

@@ -39,11 +39,12 @@ import sysconfig
 import threading
 import traceback
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, FrameType, TracebackType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -443,7 +444,7 @@ def guarded_call(
     try:
         arr = np.asarray(result)
     except Exception as exc:
-        raise fail("not-numeric", f"returned {type(result).__name__} that is not an array ({exc})")
+        raise fail("not-numeric", f"returned {type(result).__name__} that is not an array ({exc})") from None
     if arr.dtype.kind in "iub":
         raise fail("not-numeric", f"returned an array of dtype {arr.dtype}; expected floats")
     if arr.dtype.kind != "f":

@@ -8,8 +8,8 @@ one float dtype (float32 or float64, kept as given) and softmax only on the outp
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class Activation(enum.Enum):
     SOFTMAX = "softmax"
 
     @classmethod
-    def parse(cls, text: str) -> "Activation":
+    def parse(cls, text: str) -> Activation:
         """Return the activation named ``text`` (case-insensitive), or raise a one-line error."""
         if isinstance(text, Activation):
             return text
@@ -228,7 +228,7 @@ class Network:
         return f"{self.name} ({arch}, {self.dtype}): {acts}"
 
     # -- derived networks --------------------------------------------------------------
-    def astype(self, dtype: object) -> "Network":
+    def astype(self, dtype: object) -> Network:
         """The same network with weights converted to ``dtype`` (float32 or float64).
 
         Converting float32 to float64 is exact; float64 to float32 rounds to nearest. The
@@ -247,7 +247,7 @@ class Network:
             name=self.name,
         )
 
-    def with_activations(self, activations: Sequence[Activation | str]) -> "Network":
+    def with_activations(self, activations: Sequence[Activation | str]) -> Network:
         """The same weights with new activations, one per layer."""
         acts = [Activation.parse(a) for a in activations]
         if len(acts) != len(self.layers):

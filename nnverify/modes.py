@@ -22,7 +22,7 @@ class Mode(enum.Enum):
     DECIMAL = "decimal"
 
     @classmethod
-    def parse(cls, value: "Mode | str") -> "Mode":
+    def parse(cls, value: Mode | str) -> Mode:
         """Return the mode named ``value`` (case-insensitive), or raise a one-line error."""
         if isinstance(value, Mode):
             return value

@@ -24,7 +24,7 @@ class Progress:
         self.enabled = force or bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = 0.0
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def advance(self, n: int = 1, note: str = "") -> None:

@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
@@ -384,7 +385,8 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: _Re
             f"{bad.exact.digits(20)}, {bad.ulp:.3g} ulp away, bound {bad.bound_ulp:.3g} ulp "
             f"(status {bad.status})",
             network=_network_json(network), input=_floats(X[bad.input]), output=bad.output + 1,
-            exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value), ulp=float(bad.ulp),
+            exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value),
+            ulp=float(bad.ulp),
             bound_ulp=float(bad.bound_ulp), abs_error=float(bad.abs_error),
         )
 
@@ -524,7 +526,8 @@ class SigmoidSymmetry(Property):
             if not _within(diff, allowed):
                 raise LawBroken(
                     "sigma(-a) = 1 - sigma(a) within bound",
-                    f"{label}({float(-a[i])!r}) = {float(s[n + i])!r} but 1 - {label}({float(a[i])!r}) = {float(1 - _exact(s[i]))!r}; "
+                    f"{label}({float(-a[i])!r}) = {float(s[n + i])!r} but "
+                    f"1 - {label}({float(a[i])!r}) = {float(1 - _exact(s[i]))!r}; "
                     f"they differ by {float(abs(diff)):.3g}, bound {float(allowed):.3g}",
                     input=_floats(a), a=float(a[i]),
                 )
@@ -538,7 +541,8 @@ class SigmoidSymmetry(Property):
             if drop > allowed:
                 raise LawBroken(
                     "sigma non-decreasing",
-                    f"{label}({float(both[lo])!r}) = {float(s[lo])!r} > {label}({float(both[hi])!r}) = {float(s[hi])!r} by "
+                    f"{label}({float(both[lo])!r}) = {float(s[lo])!r} > "
+                    f"{label}({float(both[hi])!r}) = {float(s[hi])!r} by "
                     f"{float(drop):.3g}, more than the bound {float(allowed):.3g}",
                     input=_floats(a), a=[float(both[lo]), float(both[hi])],
                 )
@@ -776,7 +780,8 @@ class HiddenPermutation(Property):
                     raise LawBroken(
                         "permuting hidden units leaves y unchanged (within bound)",
                         f"layer {l} permuted by {[int(i) + 1 for i in perm]}: y{k + 1} of row {r + 1} moves "
-                        f"from {float(y[r, k])!r} to {float(y2[r, k])!r}, by {float(abs(diff)):.3g}, bound {float(allowed):.3g}",
+                        f"from {float(y[r, k])!r} to {float(y2[r, k])!r}, by {float(abs(diff)):.3g}, "
+                        f"bound {float(allowed):.3g}",
                         network=_network_json(network), input=_floats(x), layer=l,
                         permutation=[int(i) + 1 for i in perm],
                     )

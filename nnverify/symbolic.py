@@ -21,10 +21,11 @@ Printers order terms themselves, so both kinds print alike; compare long sums wi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
-from typing import Any, Callable, Sequence
+from functools import cache
+from typing import Any
 
 import sympy
 from flint import arb
@@ -77,31 +78,31 @@ def _register(sym: sympy.Symbol, kind: str, idx: tuple[int, ...]) -> sympy.Symbo
     return sym
 
 
-@lru_cache(maxsize=None)
+@cache
 def x_symbol(i: int) -> sympy.Symbol:
     """``x_i``, the i-th input (1-based)."""
     return _register(sympy.Symbol(f"x_{_index(i)}", real=True), "x", (i,))
 
 
-@lru_cache(maxsize=None)
+@cache
 def w_symbol(l: int, i: int, j: int) -> sympy.Symbol:
     """``w^{(l)}_{ij}``: the weight from unit i of layer l-1 to unit j of layer l."""
     return _register(sympy.Symbol(f"w^{{({_index(l).strip('{}')})}}_{_index(i, j)}", real=True), "w", (l, i, j))
 
 
-@lru_cache(maxsize=None)
+@cache
 def b_symbol(l: int, j: int) -> sympy.Symbol:
     """``b^{(l)}_j``: the bias of unit j of layer l."""
     return _register(sympy.Symbol(f"b^{{({_index(l).strip('{}')})}}_{_index(j)}", real=True), "b", (l, j))
 
 
-@lru_cache(maxsize=None)
+@cache
 def a_symbol(l: int, j: int) -> sympy.Symbol:
     """``a^{(l)}_j``: the weighted sum of unit j of layer l."""
     return _register(sympy.Symbol(f"a^{{({_index(l).strip('{}')})}}_{_index(j)}", real=True), "a", (l, j))
 
 
-@lru_cache(maxsize=None)
+@cache
 def z_symbol(l: int, j: int) -> sympy.Symbol:
     """``z^{(l)}_j = h(a^{(l)}_j)``; ``z_symbol(0, i)`` is ``x_i``."""
     if l == 0:
@@ -109,7 +110,7 @@ def z_symbol(l: int, j: int) -> sympy.Symbol:
     return _register(sympy.Symbol(f"z^{{({_index(l).strip('{}')})}}_{_index(j)}", real=True), "z", (l, j))
 
 
-@lru_cache(maxsize=None)
+@cache
 def y_symbol(k: int) -> sympy.Symbol:
     """``y_k``, the k-th output."""
     return _register(sympy.Symbol(f"y_{_index(k)}", real=True), "y", (k,))
@@ -521,7 +522,6 @@ def compiled_model(network: Network, mode: Mode, prec: int) -> _Program:
     model = build_model(network, mode)
     comp = _BallCompiler()
     layers = []
-    prev_syms: Sequence[sympy.Symbol] = model.x
     for l in range(1, model.n_layers + 1):
         a_fns = [comp.compile(e) for e in model.a[l - 1]]
         z_fns = [comp.compile(e) for e in model.z[l - 1]]

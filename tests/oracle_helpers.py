@@ -3,8 +3,8 @@ float forward implementations that are correct in different ways (or broken on p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Callable
 
 import mpmath
 import numpy as np

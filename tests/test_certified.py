@@ -176,7 +176,7 @@ def decimal_networks(draw: st.DrawFn) -> tuple[Network, list[list[Fraction]]]:
     sizes = [draw(st.integers(1, 4)) for _ in range(draw(st.integers(2, 4)))]
     lit = st.builds(lambda m, e: f"{m}e{e}", st.integers(-999, 999), st.integers(-4, 1))
     layers = []
-    for l, (a, b) in enumerate(zip(sizes, sizes[1:])):
+    for a, b in zip(sizes, sizes[1:]):
         W_text = tuple(tuple(draw(lit) for _ in range(b)) for _ in range(a))
         b_text = tuple(draw(lit) for _ in range(b))
         W = np.array([[float(t) for t in row] for row in W_text])

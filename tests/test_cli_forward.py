@@ -6,15 +6,14 @@ import json
 import pickle
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from nnverify import book_network
 from nnverify.cli import main
 from nnverify.weights import network_bytes
-from nnverify import book_network
 
 PKL = Path(__file__).resolve().parents[1] / "nnverify" / "data" / "sample_weight.pkl"
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import nnverify
 from nnverify.impl import ForwardUnderTest, UserFunction, load_function
-from nnverify.model import Activation, Layer, Network
+from nnverify.model import Layer, Network
 from nnverify.properties import (
     PROPERTIES,
     IdentityOutput,

@@ -12,8 +12,8 @@ import nnverify.compare
 from nnverify.cli import main
 from nnverify.inputs import parse_x, sample_inputs
 from nnverify.report import MARKER, ReportSettings, TestSummary, build_report
-from nnverify.report.escape import escape_text
 from nnverify.report.compile import find_pdflatex
+from nnverify.report.escape import escape_text
 from nnverify.weights import book_network, load_network
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from nnverify.errors import LimitError, UsageError
 from nnverify.model import Activation, Layer, Network
 from nnverify.symbolic import (
     Mode,
-    activation_expr,
     a_symbol,
+    activation_expr,
     b_symbol,
     build_model,
     symbol_info,

@@ -15,7 +15,7 @@ import functools
 import importlib
 import sys
 import traceback
-from typing import Sequence
+from collections.abc import Sequence
 
 from nnverify.errors import NNVerifyError
 

@@ -56,7 +56,7 @@ def _g(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-def _row(r: "OutputResult", digits: int) -> str:
+def _row(r: OutputResult, digits: int) -> str:
     value = np.format_float_positional(r.value, unique=True, trim="-") if math.isfinite(r.value) \
         and 1e-4 <= abs(r.value) < 1e16 else repr(r.value)
     return (
@@ -65,7 +65,7 @@ def _row(r: "OutputResult", digits: int) -> str:
     )
 
 
-def _where(r: "OutputResult") -> str:
+def _where(r: OutputResult) -> str:
     return f"input {r.input + 1}, y{r.output + 1}: {_g(r.ulp)} ulp (bound {_g(r.bound_ulp)} ulp)"
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import argparse
 import re
 from fractions import Fraction
 from typing import Any
+
+import numpy as np
 
 from nnverify.cli.common import add_network_arguments, network_from_args, print_json
 from nnverify.errors import LimitError, UsageError

@@ -41,7 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--profile", choices=tuple(PROFILES), default=_profile_default(),
                    help="examples per property: " + ", ".join(f"{k} {v}" for k, v in PROFILES.items())
                    + " (default: NNVERIFY_PROFILE if it names one, else ci)")
-    r.add_argument("--examples", metavar="N", type=int, default=None, help="examples per property (overrides --profile)")
+    r.add_argument("--examples", metavar="N", type=int, default=None,
+                   help="examples per property (overrides --profile)")
     r.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0): same seed, same run")
     r.add_argument("--only", metavar="NAME", action="append", default=None,
                    help="run only this property (repeatable, or comma-separated): " + ", ".join(property_names()))

@@ -189,7 +189,7 @@ def compile_pdf(tex: str, *, timeout: float = DEFAULT_TIMEOUT) -> CompileResult:
         Path(folder, "report.tex").write_text(tex, encoding="utf-8")
         env = _environment(folder)
         log = ""
-        for run in range(1, MAX_RUNS + 1):
+        for run in range(1, MAX_RUNS + 1):  # noqa: B007 (the count is reported after the loop)
             status = _run_once(pdflatex, folder, env, timeout)
             log_path = Path(folder, "report.log")
             log = log_path.read_text(encoding="latin-1") if log_path.exists() else ""

@@ -5,7 +5,7 @@ All text in a drawing is built from integers, enum values and formatted numbers;
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -7,8 +7,8 @@ byte-stable and pgfplots does no arithmetic of its own beyond drawing.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Sequence
 
 import numpy as np
 

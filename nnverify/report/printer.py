@@ -18,9 +18,9 @@ Extend it by adding a ``_print_<Class>`` method: dispatch walks the class's MRO.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Mapping
 
 import sympy
 

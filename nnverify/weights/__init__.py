@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from nnverify.errors import WeightsFileError
 from nnverify.limits import DEFAULT_LIMITS, Limits

@@ -14,7 +14,8 @@ Each stored value is the literal correctly rounded to the dtype; the literal its
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class _NonFinite(str):
     """NaN / Infinity / -Infinity written as a bare JSON constant (rejected where it stands)."""
 
 
-def _keep_constant(name: str) -> "_NonFinite":
+def _keep_constant(name: str) -> _NonFinite:
     return _NonFinite(name)
 
 

@@ -11,7 +11,8 @@ import json
 import pickle
 import struct
 import zipfile
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 import reliability
 from corpus import hostile as H
 
