@@ -72,8 +72,12 @@ CLASSES: dict[str, str] = {
 }
 
 def examples(n: int) -> int:
-    """Hypothesis examples for a fuzz test: ``n`` under NNVERIFY_PROFILE=ci, fewer in dev."""
-    return n if os.environ.get("NNVERIFY_PROFILE", "dev") == "ci" else max(5, n // 4)
+    """Hypothesis examples for a fuzz test: ``n`` under NNVERIFY_PROFILE=ci, fewer in dev.
+
+    ``NNVERIFY_FUZZ_SCALE=K`` multiplies the count, for a deeper run than CI's.
+    """
+    base = n if os.environ.get("NNVERIFY_PROFILE", "dev") == "ci" else max(5, n // 4)
+    return base * max(1, int(os.environ.get("NNVERIFY_FUZZ_SCALE", "1") or 1))
 
 
 _counts: dict[str, Counter[str]] = defaultdict(Counter)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import pickletools
 from typing import Any, Sequence
 
 import numpy as np
@@ -43,6 +44,10 @@ _ENCODE = {("_codecs", "encode")}
 #: dtype codes a weights pickle may use: floats, and 'b' (int8) which _reconstruct's
 #: placeholder buffer argument names in NumPy's own pickles.
 _DTYPE_CODES = {"f2", "f4", "f8", "b1", "u1", "i1"}
+
+
+#: Opcodes whose argument is a memo index.
+_MEMO_OPS = {"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"}
 
 
 class RefusedGlobal(Exception):
@@ -208,6 +213,14 @@ def _arrays_of(obj: Any) -> Any:
 def safe_unpickle(raw: bytes, path: str) -> Any:
     """Unpickle ``raw`` admitting only NumPy's array reconstruction; one-line errors."""
     try:
+        # Walk the opcodes first (pure Python, nothing allocated ahead of the data): the C
+        # unpickler allocates a declared length (BINBYTES8, BYTEARRAY8 ...) before reading it,
+        # and a forged length then ends in MemoryError or CPython noise on stderr.
+        for count, (op, arg, _) in enumerate(pickletools.genops(raw)):
+            # memo slots are numbered from 0 as objects are made; the C unpickler sizes its memo
+            # table to the index it is given, so one PUT of 1,000,000,000 allocates gigabytes
+            if op.name in _MEMO_OPS and isinstance(arg, int) and not 0 <= arg <= count:
+                raise pickle.UnpicklingError(f"memo index {arg:,} at opcode {count:,} is out of range")
         # latin-1: Python 2 pickles (old repos) store array bytes as 8-bit text
         return _arrays_of(_RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load())
     except RefusedGlobal as exc:

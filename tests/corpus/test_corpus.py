@@ -260,3 +260,26 @@ def test_a_json_network_name_that_is_not_text_is_refused(write: object, capsys: 
     r = _run(["forward", "--weights", path, "--x", "1"], capsys, "json-structure")
     reliability.assert_clean(r, allowed=("error",))
     assert '"name" is a JSON list; expected text' in r.err
+
+
+@pytest.mark.parametrize("put", [b"r\x00\x00\x00\x50", b"p1342177280\n", b"q\xff"],
+                         ids=["LONG_BINPUT 2^30", "PUT 1342177280", "BINPUT 255"])
+def test_a_pickle_memo_index_far_out_of_range_is_refused_at_once(tmp_path: Path, put: bytes) -> None:
+    """Was a hang (found by fuzzing: one bit flip turned protocol 0's 'tp15\\nR' into 'tr15\\nR'):
+    the C unpickler grows its memo table to the index a PUT names, here over a billion slots,
+    in C code no signal interrupts. Run in a subprocess so a regression cannot hang the suite."""
+    import subprocess
+    import sys
+
+    (tmp_path / "w.pkl").write_bytes(b"\x80\x02}" + put + b".")
+    t0 = __import__("time").perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "nnverify", "forward", "--weights", "w.pkl"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=20)
+        outcome = reliability.classify(proc.returncode, proc.stderr, verdicts=False)
+    except subprocess.TimeoutExpired:
+        outcome, proc = "hung", None
+    reliability.record("pickle-objects", outcome, __import__("time").perf_counter() - t0,
+                       note=f"pickle memo index {put!r}")
+    assert outcome == "error"
+    assert proc is not None and "out of range" in proc.stderr
