@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import _thread
 import atexit
+import faulthandler
 import json
 import os
 import threading
@@ -148,9 +149,13 @@ def call_with_limit(fn: Callable[[], Any], limit_s: float = CASE_LIMIT_S) -> tup
     t0 = time.perf_counter()
     try:
         dog.start()
+        # last resort for a hang inside C code, which no interrupt reaches: dump every thread's
+        # stack and end the process, so CI fails with a traceback instead of stalling
+        faulthandler.dump_traceback_later(limit_s + 60, exit=True)
         try:
             value = fn()
         finally:
+            faulthandler.cancel_dump_traceback_later()
             with lock:
                 done.set()
             dog.cancel()
