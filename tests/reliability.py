@@ -24,6 +24,7 @@ import atexit
 import faulthandler
 import json
 import os
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -151,7 +152,7 @@ def call_with_limit(fn: Callable[[], Any], limit_s: float = CASE_LIMIT_S) -> tup
         dog.start()
         # last resort for a hang inside C code, which no interrupt reaches: dump every thread's
         # stack and end the process, so CI fails with a traceback instead of stalling
-        faulthandler.dump_traceback_later(limit_s + 60, exit=True)
+        faulthandler.dump_traceback_later(limit_s + 60, exit=True, file=sys.__stderr__)
         try:
             value = fn()
         finally:
