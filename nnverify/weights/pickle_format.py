@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import pickle
 import pickletools
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -216,13 +217,15 @@ def safe_unpickle(raw: bytes, path: str) -> Any:
         # Walk the opcodes first (pure Python, nothing allocated ahead of the data): the C
         # unpickler allocates a declared length (BINBYTES8, BYTEARRAY8 ...) before reading it,
         # and a forged length then ends in MemoryError or CPython noise on stderr.
-        for count, (op, arg, _) in enumerate(pickletools.genops(raw)):
-            # memo slots are numbered from 0 as objects are made; the C unpickler sizes its memo
-            # table to the index it is given, so one PUT of 1,000,000,000 allocates gigabytes
-            if op.name in _MEMO_OPS and isinstance(arg, int) and not 0 <= arg <= count:
-                raise pickle.UnpicklingError(f"memo index {arg:,} at opcode {count:,} is out of range")
-        # latin-1: Python 2 pickles (old repos) store array bytes as 8-bit text
-        return _arrays_of(_RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load())
+        with warnings.catch_warnings():  # a protocol-0 STRING's bad escape warns; it is refused anyway
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for count, (op, arg, _) in enumerate(pickletools.genops(raw)):
+                # memo slots are numbered from 0 as objects are made; the C unpickler sizes its
+                # memo table to the index it is given: a PUT of 1,000,000,000 allocates gigabytes
+                if op.name in _MEMO_OPS and isinstance(arg, int) and not 0 <= arg <= count:
+                    raise pickle.UnpicklingError(f"memo index {arg:,} at opcode {count:,} is out of range")
+            # latin-1: Python 2 pickles (old repos) store array bytes as 8-bit text
+            return _arrays_of(_RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load())
     except RefusedGlobal as exc:
         raise WeightsFileError(
             path,
