@@ -174,11 +174,12 @@ def _is_user_file(filename: str) -> bool:
 
 
 def _display_path(filename: str) -> str:
+    """Relative to the working folder when the file lies inside it, else as given (no ``../``)."""
     try:
         rel = os.path.relpath(filename)
     except ValueError:
         return filename
-    return filename if rel.startswith(".." + os.sep + "..") else rel
+    return filename if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
 def user_frame(tb: TracebackType | None) -> UserFrame | None:

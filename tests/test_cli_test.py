@@ -116,15 +116,21 @@ def test_bad_usage_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], arg
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("inside", [True, False], ids=["file-in-working-folder", "file-elsewhere"])
 def test_an_import_error_in_the_users_file_exits_2_naming_the_file(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inside: bool
 ) -> None:
-    bad = tmp_path / "script.py"
+    bad = tmp_path / "user" / "script.py"
+    bad.parent.mkdir()
     bad.write_text("import numpy as np\nnetwork = init_work()\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(tmp_path if inside else elsewhere)
+    shown = "user/script.py" if inside else str(bad)  # relative only inside the working folder, never ../
     code, out, err = _run(capsys, "--impl", f"{bad}:forward")
     assert code == 2
     assert err.strip() == (f"nnverify test: error: {bad}: cannot be imported: raised NameError: name 'init_work' "
-                           f"is not defined at {bad}:2 in <module>: network = init_work()")
+                           f"is not defined at {shown}:2 in <module>: network = init_work()")
 
 
 def test_list_names_every_property(capsys: pytest.CaptureFixture[str]) -> None:
