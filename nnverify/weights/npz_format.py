@@ -45,7 +45,8 @@ def read_npz(
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
         members = zf.namelist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, EOFError) as exc:
+        # NotImplementedError: a damaged header names a zip version or method zipfile lacks
         raise WeightsFileError(path, f"is not a readable zip archive ({exc})", fmt=FMT) from None
     keys = [m[:-4] if m.endswith(".npy") else m for m in members]
     seen: set[str] = set()
