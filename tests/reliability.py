@@ -28,8 +28,9 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 OUTCOMES = ("ok", "failed", "error", "crashed", "hung", "lost", "ran code")
 BAD_OUTCOMES = ("crashed", "hung", "lost", "ran code")

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import reliability
+
 from nnverify.cli import SUBCOMMANDS
 from nnverify.errors import NNVerifyError
 from nnverify.io import atomic_write_bytes
@@ -82,7 +82,7 @@ def test_a_failed_data_write_leaves_the_previous_file(tmp_path: Path, monkeypatc
         def __init__(self, fh: Any) -> None:
             self.fh = fh
 
-        def __enter__(self) -> "HalfWriter":
+        def __enter__(self) -> HalfWriter:
             return self
 
         def __exit__(self, *a: Any) -> None:

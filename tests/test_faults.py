@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 import reliability
+
 from nnverify.cli import SUBCOMMANDS
 
 

@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import reliability
+from corpus import hostile as H
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import reliability
-from corpus import hostile as H
 from nnverify.cli import SUBCOMMANDS, build_parser
 
 #: Subcommands that report a verdict: exit 1 (a verification failed) is a legitimate outcome.

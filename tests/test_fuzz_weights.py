@@ -16,12 +16,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
 import reliability
 from corpus import hostile as H
-
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 
 def fuzz(n: int) -> settings:

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 import reliability
 from corpus import hostile as H
+
 from nnverify.cli import SUBCOMMANDS
 from nnverify.errors import LimitError
 from nnverify.limits import Limits

@@ -18,16 +18,17 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
+import reliability
+from corpus import hostile as H
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import reliability
-from corpus import hostile as H
 from nnverify.errors import WeightsFileError
 from nnverify.weights import read_network_bytes
 from nnverify.weights.pickle_format import safe_unpickle
@@ -231,8 +232,6 @@ GOOD_W1 = H.array_((2, 1), F8, H.f8([0.5, -0.25]))
 def _misuse_cases() -> dict[str, bytes]:
     nd = H.glob("numpy", "ndarray")
     rc = H.glob("numpy._core.multiarray", "_reconstruct")
-    plain_state = H.tuple_(H.int_(3), H.text("<"), H.NONE, H.NONE, H.NONE, H.int_(-1),
-                           H.int_(-1), H.int_(0))
     cases = {
         # _reconstruct with a class other than ndarray
         "reconstruct-subtype-dtype": H.call(rc, H.dtype_("f8"), H.tuple_(H.int_(0)), H.raw_bytes(b"b")),

@@ -18,7 +18,8 @@ import io
 import pickle
 import pickletools
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
