@@ -73,8 +73,11 @@ def run(args: argparse.Namespace) -> int:
     from nnverify.certified import check_prec
     from nnverify.compare import check  # the oracle loads python-flint: only when used
 
-    check_prec(args.prec)
-    check_prec(args.max_prec)
+    for option, value in (("--prec", args.prec), ("--max-prec", args.max_prec)):
+        try:
+            check_prec(value)
+        except UsageError as exc:
+            raise UsageError(f"{option} {value}: {exc}") from None
     if not 1 <= args.digits <= 1000:
         raise UsageError(f"--digits {args.digits}: must be from 1 to 1000")
     network = network_from_args(args)

@@ -1,37 +1,46 @@
-"""LaTeX derivation reports compiled to PDF: the printer, the document, the safe compile."""
+"""LaTeX derivation reports compiled to PDF: the printer, the document, the safe compile.
 
-from nnverify.report.compile import (
-    CompileResult,
-    TexError,
-    TexNotFoundError,
-    compile_pdf,
-    find_pdflatex,
-)
-from nnverify.report.document import MARKER, Detail, Report, ReportSettings, build_report
-from nnverify.report.escape import escape_text
-from nnverify.report.numbers import Number, format_number
-from nnverify.report.output import WrittenReport, is_nnverify_pdf, write_report
-from nnverify.report.printer import LatexPrinter, SymbolTable
-from nnverify.report.tables import TestSummary
+Names load on first use: the document side imports SymPy, and ``nnverify --help`` or
+``nnverify forward`` should not pay for that.
+"""
 
-__all__ = [
-    "CompileResult",
-    "Detail",
-    "LatexPrinter",
-    "MARKER",
-    "Number",
-    "Report",
-    "ReportSettings",
-    "SymbolTable",
-    "TestSummary",
-    "TexError",
-    "TexNotFoundError",
-    "WrittenReport",
-    "build_report",
-    "compile_pdf",
-    "escape_text",
-    "find_pdflatex",
-    "format_number",
-    "is_nnverify_pdf",
-    "write_report",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "CompileResult": "compile",
+    "TexError": "compile",
+    "TexNotFoundError": "compile",
+    "compile_pdf": "compile",
+    "find_pdflatex": "compile",
+    "MARKER": "document",
+    "Detail": "document",
+    "Report": "document",
+    "ReportSettings": "document",
+    "build_report": "document",
+    "escape_text": "escape",
+    "Number": "numbers",
+    "format_number": "numbers",
+    "WrittenReport": "output",
+    "is_nnverify_pdf": "output",
+    "write_report": "output",
+    "LatexPrinter": "printer",
+    "SymbolTable": "printer",
+    "TestSummary": "tables",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'nnverify.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"nnverify.report.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
