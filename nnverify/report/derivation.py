@@ -14,11 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numpy as np
 import sympy
 
-from nnverify.certified import CertifiedPass, Enclosure
-from nnverify.exact import parse_literal
+from nnverify.certified import CertifiedPass, Enclosure, weight_rationals
 from nnverify.model import Activation, Network
 from nnverify.modes import Mode
 from nnverify.report.layout import break_terms, estimate_width
@@ -62,16 +60,10 @@ def _rel(num: Number) -> str:
 
 
 def exact_weights(network: Network, mode: Mode) -> list[tuple[list[list[Fraction]], list[Fraction]]]:
-    out = []
-    for layer in network.layers:
-        if mode is Mode.DECIMAL and layer.W_text is not None and layer.b_text is not None:
-            W = [[parse_literal(t) for t in row] for row in layer.W_text]
-            b = [parse_literal(t) for t in layer.b_text]
-        else:
-            W = [[Fraction(v) for v in row] for row in layer.W.astype(np.float64).tolist()]
-            b = [Fraction(v) for v in layer.b.astype(np.float64).tolist()]
-        out.append((W, b))
-    return out
+    """Per layer ``(W, b)`` as the exact rationals the oracle uses (binary when no text is kept)."""
+    if mode is Mode.DECIMAL and not network.has_text:
+        mode = Mode.BINARY
+    return weight_rationals(network, mode)
 
 
 def _sub(*indices: int) -> str:
