@@ -33,9 +33,10 @@ The properties (``PROPERTIES``, in run order):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -826,6 +827,38 @@ def _counterexample(exc: BaseException) -> dict[str, Any]:
     return {"law": "internal error", "message": f"{type(exc).__name__}: {exc}"}
 
 
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Keep Hypothesis from mixing constants of "local" source files into the examples.
+
+    Hypothesis (6.131+) draws, now and then, numbers it found in the source of modules loaded
+    from under the working folder. Then the examples for one seed depended on the folder
+    nnverify ran in and on which user files were imported earlier in the same process (a
+    loaded ``--impl`` file changed the next run's examples). Same inputs and seed must give
+    the same run, so the pool is empty while a property runs. This reaches into a private
+    module: if it is not there, nothing is patched.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without that module
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    make = getattr(providers, "Constants", None)
+    if original is None or make is None or not hasattr(cache, "cache"):
+        yield
+        return
+    empty = make()
+    providers._get_local_constants = lambda: empty
+    cache.cache.clear()  # cached choices were computed with the old pool
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
+
 def run_property(
     prop: Property | str,
     ctx: SuiteConfig,
@@ -879,7 +912,8 @@ def run_property(
             prop.check(ctx, example, rec)
 
         try:
-            test()
+            with _no_local_constants():
+                test()
         except (LawBroken, ImplementationHung) as exc:
             failure = exc
         except HypothesisException as exc:  # e.g. Flaky: the law failed once, then not again

@@ -157,3 +157,24 @@ def test_the_reproduce_command_reproduces_in_a_fresh_process_with_another_hash_s
     prop = first["properties"][0]
     again = run(shlex.split(prop["reproduce"])[1:], "2")["properties"][0]
     assert again["counterexample"] == prop["counterexample"] and again["examples"] == prop["examples"]
+
+
+def test_same_seed_same_run_whatever_ran_before_and_wherever_it_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hypothesis mixes constants from loaded local source files into its examples; nnverify
+    switches that off, so a user file imported earlier (or the working folder) changes nothing."""
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    first = _run(capsys, "--json")
+    assert _run(capsys, "--only", "agreement", "--impl", "examples/broken_plus_1e12.py:forward")[0] == 1
+    second = _run(capsys, "--json")
+    monkeypatch.chdir(tmp_path)
+    third = _run(capsys, "--json")
+
+    def stable(run: tuple[int, str, str]) -> list[object]:
+        doc = json.loads(run[1])
+        return [(p["name"], p["status"], p["examples"], p.get("worst")) for p in doc["properties"]]
+
+    assert first[0] == second[0] == third[0] == 0
+    assert stable(first) == stable(second) == stable(third)
