@@ -20,9 +20,9 @@ import numpy as np
 from flint import arb, ctx
 
 from nnverify.bounds import DEFAULT_ROUNDING, RoundingModel, float_up, forward_error_bounds, ulp_of
-from nnverify.certified import Enclosure, certify, check_prec, input_rationals
+from nnverify.certified import Enclosure, certify, check_prec
 from nnverify.errors import InputsError, UsageError
-from nnverify.inputs import Inputs
+from nnverify.inputs import Inputs, input_rationals
 from nnverify.model import Network
 from nnverify.modes import Mode
 from nnverify.numeric import forward

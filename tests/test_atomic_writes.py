@@ -22,7 +22,7 @@ import reliability
 
 from nnverify.cli import SUBCOMMANDS
 from nnverify.errors import NNVerifyError
-from nnverify.io import atomic_write_bytes
+from nnverify.files import atomic_write_bytes
 
 OLD = b"the previous version, which must survive\n"
 

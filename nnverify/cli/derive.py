@@ -63,7 +63,7 @@ def _input_point(args: argparse.Namespace, network: Any, mode: Any) -> dict[Any,
     if inputs.values.shape[1] != network.n_inputs:
         raise UsageError(f"--x gives {inputs.values.shape[1]} values but the network takes {network.n_inputs}")
     if mode is Mode.DECIMAL and inputs.text is not None:
-        from nnverify.exact import parse_literal
+        from nnverify.rationals import parse_literal
 
         values = [parse_literal(t) for t in inputs.text[0]]
     else:

@@ -16,7 +16,8 @@ from fractions import Fraction
 
 import sympy
 
-from nnverify.certified import CertifiedPass, Enclosure, weight_rationals
+from nnverify.certified import CertifiedPass, Enclosure
+from nnverify.rationals import weight_rationals
 from nnverify.model import Activation, Network
 from nnverify.modes import Mode
 from nnverify.report.layout import break_terms, estimate_width

@@ -6,7 +6,7 @@ from importlib import resources
 
 import numpy as np
 
-from nnverify.exact import parse_literal, round_to_dtype
+from nnverify.rationals import parse_literal, round_to_dtype
 from nnverify.model import Activation, Layer, Network
 
 __all__ = ["book_network", "BOOK_X", "BOOK_X_TEXT", "BUILTIN_NAMES", "book_mnist_bytes"]

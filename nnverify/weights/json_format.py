@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from nnverify.errors import WeightsFileError
-from nnverify.exact import literal_to_float
+from nnverify.rationals import literal_to_float
 from nnverify.limits import Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations

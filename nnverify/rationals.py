@@ -1,4 +1,5 @@
-"""Lossless conversions between floats, literal text and exact rationals.
+"""Exact numbers: lossless conversions between floats, literal text and rationals, and the exact
+weights of a network in each mode.
 
 Exact means exact: a stored float becomes the rational it *is* (``Fraction(float)``), never
 ``Fraction(str(w))``; literal text ("0.1", "1/3") becomes the rational it *says*. Rounding a
@@ -13,7 +14,19 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["parse_literal", "literal_to_float", "round_to_dtype", "to_fraction", "MAX_LITERAL_CHARS"]
+from nnverify.errors import UsageError
+from nnverify.model import Network
+from nnverify.modes import Mode
+
+__all__ = [
+    "parse_literal",
+    "literal_to_float",
+    "round_to_dtype",
+    "to_fraction",
+    "check_exact_mode",
+    "weight_rationals",
+    "MAX_LITERAL_CHARS",
+]
 
 #: Longest literal accepted; longer text is refused before any big-integer arithmetic.
 MAX_LITERAL_CHARS = 400
@@ -100,3 +113,34 @@ def literal_to_float(text: str, dtype: object) -> np.floating:
     if f == 0 and text.strip().startswith("-"):
         return -f
     return f
+
+
+def check_exact_mode(network: Network, mode: Mode | str) -> Mode:
+    """``mode`` as a :class:`Mode` that gives ``network`` numbers: BINARY, or DECIMAL with literal text."""
+    mode = Mode.parse(mode)
+    if mode is Mode.SYMBOLIC:
+        raise UsageError(
+            "mode symbolic has symbols for the weights and cannot be evaluated; use binary or decimal"
+        )
+    if mode is Mode.DECIMAL and not network.has_text:
+        raise UsageError(
+            f"mode decimal needs the literal text of every weight, but {network.name} has none "
+            "(it was read from a binary file such as NPZ or pickle); use --mode binary, or a JSON "
+            "weights file"
+        )
+    return mode
+
+
+def weight_rationals(network: Network, mode: Mode) -> list[tuple[list[list[Fraction]], list[Fraction]]]:
+    """Per layer ``(W, b)`` as exact rationals: the stored floats (BINARY) or their literal text (DECIMAL)."""
+    mode = check_exact_mode(network, mode)
+    out = []
+    for layer in network.layers:
+        if mode is Mode.DECIMAL and layer.W_text is not None and layer.b_text is not None:
+            W = [[parse_literal(t) for t in row] for row in layer.W_text]
+            b = [parse_literal(t) for t in layer.b_text]
+        else:
+            W = [[Fraction(v) for v in row] for row in layer.W.astype(np.float64).tolist()]
+            b = [Fraction(v) for v in layer.b.astype(np.float64).tolist()]
+        out.append((W, b))
+    return out
