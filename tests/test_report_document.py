@@ -200,7 +200,7 @@ def test_with_tests_runs_the_property_suite_and_summarises_it(tmp_path, capsys):
     assert main(["report", "-o", str(out), "--no-pdf", "--plot-samples", "0", "--with-tests"]) == 0
     tex = out.read_text()
     section = tex[tex.index(r"\section*{Property tests}"):]
-    from nnverify.properties import property_names
+    from nnverify.suite import property_names
 
     for name in property_names():
         assert escape_text(name) in section
