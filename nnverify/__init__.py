@@ -3,6 +3,8 @@
 The public API is what ``__all__`` lists; everything else is private.
 """
 
+from importlib import metadata as _metadata
+
 from nnverify.errors import (
     InputsError,
     LimitError,
@@ -17,7 +19,10 @@ from nnverify.model import Activation, Layer, Network
 from nnverify.numeric import ForwardPass, forward
 from nnverify.weights import BOOK_X, book_network, load_network, save_network
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("nnverify")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 # The oracle (issue 3) loads lazily: python-flint and SymPy are imported on first use, so
 # ``import nnverify`` and the NumPy path stay light.

@@ -35,22 +35,39 @@ family of laws), :mod:`.within` (the shared bound check), :mod:`.runner` (Hypoth
 :mod:`.results` (the verdicts as data).
 """
 
-from nnverify.suite.config import PROFILES, SuiteConfig
-from nnverify.suite.laws import PROPERTIES, LawBroken, Property, get_property, property_names
-from nnverify.suite.results import Counterexample, PropertyResult, SuiteResult
-from nnverify.suite.runner import run_property, run_suite
+from __future__ import annotations
 
-__all__ = [
-    "Counterexample",
-    "LawBroken",
-    "PROFILES",
-    "PROPERTIES",
-    "Property",
-    "PropertyResult",
-    "SuiteConfig",
-    "SuiteResult",
-    "get_property",
-    "property_names",
-    "run_property",
-    "run_suite",
-]
+import importlib
+from typing import Any
+
+# Names load on first use: the laws and the runner import Hypothesis, and the command line
+# reads PROFILES and PROPERTY_NAMES (for its options) without paying for it.
+_WHERE = {
+    "PROFILES": "config",
+    "PROPERTY_NAMES": "config",
+    "SuiteConfig": "config",
+    "Counterexample": "results",
+    "PropertyResult": "results",
+    "SuiteResult": "results",
+    "PROPERTIES": "laws",
+    "LawBroken": "laws",
+    "Property": "laws",
+    "get_property": "laws",
+    "property_names": "laws",
+    "run_property": "runner",
+    "run_suite": "runner",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'nnverify.suite' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"nnverify.suite.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
