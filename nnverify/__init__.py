@@ -14,6 +14,7 @@ from nnverify.errors import (
     WeightsFileError,
 )
 from nnverify.inputs import Inputs, load_inputs, parse_x, sample_inputs
+from nnverify.lazy import lazy_exports
 from nnverify.limits import Limits
 from nnverify.model import Activation, Layer, Network
 from nnverify.numeric import ForwardPass, forward
@@ -40,15 +41,6 @@ _LAZY = {
     "OutputResult": "nnverify.compare",
 }
 
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nnverify' has no attribute {name!r}")
 
 __all__ = [
     "Activation",
@@ -84,3 +76,5 @@ __all__ = [
     "sample_inputs",
     "save_network",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 from hypothesis import strategies as st
@@ -32,7 +32,8 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from nnverify.errors import UsageError
-from nnverify.model import FLOAT_DTYPES, Activation, Layer, Network
+from nnverify.model import Activation, Layer, Network
+from nnverify.validate import check_dtype
 
 __all__ = [
     "StrategyArgumentError",
@@ -76,13 +77,7 @@ def _check_order(lo_name: str, lo: float, hi_name: str, hi: float) -> None:
 
 
 def _check_dtype(dtype: object) -> np.dtype[Any]:
-    try:
-        dt = np.dtype(dtype)  # type: ignore[call-overload]
-    except TypeError:
-        dt = None
-    if dt not in FLOAT_DTYPES:
-        raise StrategyArgumentError(f"dtype={dtype!r} is not supported; give float32 or float64")
-    return cast("np.dtype[Any]", dt)
+    return check_dtype(dtype, error=StrategyArgumentError)
 
 
 def _check_float(name: str, value: object, dtype: np.dtype) -> float:

@@ -37,12 +37,11 @@ family of laws), :mod:`.within` (the shared bound check), :mod:`.runner` (Hypoth
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnverify.lazy import lazy_exports
 
 # Names load on first use: the laws and the runner import Hypothesis, and the command line
 # reads PROFILES and PROPERTY_NAMES (for its options) without paying for it.
-_WHERE = {
+_WHERE = {name: f"nnverify.suite.{module}" for name, module in {
     "PROFILES": "config",
     "PROPERTY_NAMES": "config",
     "SuiteConfig": "config",
@@ -56,18 +55,7 @@ _WHERE = {
     "property_names": "laws",
     "run_property": "runner",
     "run_suite": "runner",
-}
+}.items()}
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'nnverify.suite' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"nnverify.suite.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _WHERE)

@@ -33,7 +33,7 @@ from nnverify.modes import Mode
 from nnverify.rationals import check_exact_mode, weight_rationals
 from nnverify.symbolic.expressions import activation_expr
 from nnverify.symbolic.symbols import a_symbol, b_symbol, w_symbol, x_symbol, z_symbol
-from nnverify.validate import check_network
+from nnverify.validate import check_network, is_int
 
 __all__ = ["SymbolicModel", "build_model", "DEFAULT_MAX_OPS", "CANONICAL_MAX_TERMS"]
 
@@ -78,10 +78,10 @@ class SymbolicModel:
         return len(self.a)
 
     def _check_unit(self, l: int, j: int) -> None:
-        if isinstance(l, bool) or not isinstance(l, int) or not 1 <= l <= self.n_layers:
+        if not is_int(l) or not 1 <= l <= self.n_layers:
             raise UsageError(f"layer {l!r} does not exist; layers are 1 to {self.n_layers}")
         n = len(self.a[l - 1])
-        if isinstance(j, bool) or not isinstance(j, int) or not 1 <= j <= n:
+        if not is_int(j) or not 1 <= j <= n:
             raise UsageError(f"unit {j!r} of layer {l} does not exist; layer {l} has units 1 to {n}")
 
     def unit(self, l: int, j: int) -> tuple[sympy.Expr, sympy.Expr]:
@@ -96,7 +96,7 @@ class SymbolicModel:
 
     def _check_output(self, k: int) -> None:
         K = len(self.z[-1])
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= K:
+        if not is_int(k) or not 1 <= k <= K:
             raise UsageError(f"output {k!r} does not exist; the network has outputs 1 to {K}")
 
     def layered_size(self, l: int, j: int) -> int:
@@ -144,7 +144,7 @@ class SymbolicModel:
         return (self._expand("a", l, j, max_ops, where), self._expand("z", l, j, max_ops, where))
 
     def _expand(self, what: str, l: int, j: int, max_ops: int, where: str) -> sympy.Expr:
-        if isinstance(max_ops, bool) or not isinstance(max_ops, int) or max_ops < 1:
+        if not is_int(max_ops) or max_ops < 1:
             raise UsageError(f"max_ops {max_ops!r}: must be a whole number >= 1")
         size = self._sizes()[(what, l, j)]
         if size > max_ops:
