@@ -23,17 +23,17 @@ falls back to ``arb``. The result carries every layer as :class:`~nnverify.certi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from nnverify.certified.arrays import BallArray, BallPass
 from nnverify.certified.ddexp import dd_exp
 from nnverify.certified.ddouble import DD, dd_add, dd_div, up, upper_sum
+from nnverify.certified.fpenv import ensure_float_environment
 from nnverify.certified.ozaki import WeightSlices, dd_affine
 from nnverify.model import Activation, Network, network_cache
 
-__all__ = ["DDPass", "dd_forward", "DD_ACTIVATIONS", "dd_weights"]
+__all__ = ["dd_forward", "DD_ACTIVATIONS", "dd_weights"]
 
 #: Above this input radius an activation gives up (infinite radius): the ball is useless anyway.
 _RHO_MAX = 2.0**-20
@@ -139,21 +139,6 @@ DD_ACTIVATIONS: dict[Activation, Callable[[DD], DD]] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class DDPass:
-    """A certified pass of a float64 network in double-double balls.
-
-    Args:
-        balls: every layer's ``a`` and ``z`` as float64 balls (for the vectorized bounds).
-        y: the outputs as double-double balls (tight enough for float64 verdicts).
-        abs_products: per layer, ``fl(|z_mid| @ |W|)`` (``z_mid`` the leading parts), for the bounds.
-    """
-
-    balls: BallPass
-    y: DD
-    abs_products: tuple[np.ndarray, ...]
-
-
 def dd_weights(network: Network) -> tuple[WeightSlices, ...]:
     """The network's weights sliced for exact products (cached on the network)."""
     cache = network_cache(network, "dd_weights")
@@ -169,16 +154,19 @@ def _to_balls(x: DD) -> BallArray:
     return BallArray(np.ascontiguousarray(mid), np.ascontiguousarray(rad))
 
 
-def dd_forward(network: Network, x: np.ndarray) -> DDPass:
+def dd_forward(network: Network, x: np.ndarray) -> tuple[BallPass, DD, tuple[np.ndarray, ...]]:
     """Enclose every unit of ``network`` at the float inputs ``x`` ``(N, n)`` in double-double balls.
 
-    Sound under IEEE binary64 round-to-nearest without flush-to-zero; entries whose balls went
-    non-finite or too wide carry an infinite radius (decide them another way).
+    Returns the :class:`BallPass`, the outputs as double-double balls and, per layer,
+    ``fl(|z_hi| @ |W|)``. Sound under IEEE binary64 round-to-nearest without flush-to-zero;
+    entries whose balls went non-finite or too wide carry an infinite radius (decide them
+    another way).
 
     Args:
         network: the network (any dtype; its weights are taken exactly as float64).
         x: ``(N, n)`` inputs, taken exactly as float64.
     """
+    ensure_float_environment()
     x64 = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
     z = DD.exact(x64)
     a_balls, z_balls, products = [], [], []
@@ -189,6 +177,6 @@ def dd_forward(network: Network, x: np.ndarray) -> DDPass:
             a_balls.append(_to_balls(a))
             z_balls.append(_to_balls(z))
             products.append(Q)
-    return DDPass(BallPass(x64, tuple(a_balls), tuple(z_balls)), z, tuple(products))
+    return BallPass(x64, tuple(a_balls), tuple(z_balls)), z, tuple(products)
 
 
