@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from flint import arb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracle_helpers import mp_forward, mp_to_fraction, small_networks
@@ -160,14 +161,25 @@ def test_enclosures_agree_with_mpmath_at_200_digits(case):
 
 
 @pytest.mark.parametrize("route", ["sympy", "matrix"])
-def test_astronomically_small_values_get_a_guaranteed_enclosure_near_zero(route):
-    # sigmoid(-1e6) is about 10**-434294: kept as [0, 2**TINY_EXPONENT], still an enclosure.
-    from nnverify.certified import TINY_EXPONENT
-
+def test_astronomically_small_values_keep_their_certified_digits(route):
+    # sigmoid(-1e6) = 3.2968...e-434295: kept as the ball itself, never clamped to a stand-in.
     net = Network((Layer(np.array([[1.0]]), np.array([0.0]), "sigmoid"),))
     enc = certify(net, np.array([-1e6]), route=route).y[0][0]
-    assert enc.lower == 0 and enc.upper == Fraction(2) ** TINY_EXPONENT
-    assert enc.contains(0.0)
+    assert enc.digits(20) == "3.2968314780885585790e-434295"
+    assert enc.rad_text() == "4.8e-434333"
+    assert enc.lower > 0 and not enc.contains(0.0)
+    assert float(enc) == 0.0 and enc.rad_upper() == 5e-324
+
+
+def test_digits_are_only_the_certified_ones():
+    # a ball of radius 0.01 around 0.31682 certifies "0.32" and no more
+    wide = Enclosure.from_ball(arb(0.31682) + arb(0, 0.01))
+    assert wide.digits(20) == "0.3"
+    # the old midpoint printing would have shown twenty digits here
+    assert Enclosure(Fraction(1, 3) - Fraction(1, 10**12), Fraction(1, 3) + Fraction(1, 10**12)).digits(20) \
+        == "0.33333333333"
+    assert Enclosure(Fraction(0), Fraction(1, 10**5)).digits(20) == "[0, 0.00001]"
+    assert Enclosure(Fraction(-1), Fraction(1)).digits(3) == "[-1, 1]"
 
 
 @st.composite

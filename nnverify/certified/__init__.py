@@ -6,7 +6,7 @@ python-flint, not SymPy (the SymPy route loads on first use).
 """
 
 from nnverify.certified.activations import BALL_ACTIVATIONS, activate_balls
-from nnverify.certified.balls import TINY_EXPONENT, Enclosure, arf_to_fraction, ball
+from nnverify.certified.balls import MAX_RATIONAL_BITS, Enclosure, arf_to_fraction, ball
 from nnverify.certified.certify import (
     MAX_PREC,
     MIN_PREC,
@@ -24,7 +24,7 @@ __all__ = [
     "MAX_PREC",
     "MIN_PREC",
     "SYMPY_ROUTE_MAX_PARAMS",
-    "TINY_EXPONENT",
+    "MAX_RATIONAL_BITS",
     "activate_balls",
     "arf_to_fraction",
     "ball",

@@ -47,7 +47,7 @@ class FastPass:
 
     def decided(self) -> np.ndarray:
         """``(N, k)``: True where the output's ball is finite (the others need ``arb``)."""
-        return np.isfinite(self.y.rad)
+        return np.asarray(np.isfinite(self.y.rad))
 
 
 def fast_forward(network: Network, x: np.ndarray) -> FastPass:
