@@ -233,3 +233,27 @@ def test_importing_the_oracle_loads_no_sympy_until_the_sympy_route_is_used():
         "assert 'sympy' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_padding_for_the_block_product_gives_the_same_or_tighter_balls():
+    """arb_mat's block algorithm (taken once every dimension reaches 121) on the padded product:
+    the same balls for exact inputs, never wider for ball inputs."""
+    from flint import arb_mat, ctx
+
+    from nnverify.certified.matrix import _product, padded_shape
+
+    rng = np.random.default_rng(4)
+    W = arb_mat((rng.standard_normal((130, 45))).tolist())
+    assert padded_shape(130, 130, 45) == (130, 121) and padded_shape(10, 130, 45) is None
+    assert padded_shape(200, 101, 10) is None  # 14x the work: not worth it
+    with ctx.workprec(128):
+        for rows in (rng.random((125, 129)).tolist(),
+                     [[1 / (1 + arb(v).exp()) for v in r] for r in rng.standard_normal((125, 129)).tolist()]):
+            one = arb(1) if isinstance(rows[0][0], arb) else 1.0
+            classical = (arb_mat([r + [one] for r in rows]) * W).entries()
+            padded = _product(rows, W, {}, "k")
+            assert len(padded) == len(classical)
+            for p, c in zip(padded, classical):
+                assert c.contains(p)
+                if isinstance(rows[0][0], float):
+                    assert p.mid() == c.mid() and p.rad() == c.rad()
