@@ -56,8 +56,8 @@ def abs_augmented_weights(network: Network) -> list[arb_mat]:
     need it on every call, and building it cost 6 of 8 ms per row of the book's MNIST network)."""
     per_net = network_cache(network, "arb_abs_weights")
     if "mats" not in per_net:
-        per_net["mats"] = [arb_mat(np.abs(ly.W.astype(np.float64)).tolist() + [np.abs(ly.b.astype(np.float64)).tolist()])
-                           for ly in network.layers]
+        per_net["mats"] = [arb_mat(np.abs(ly.W.astype(np.float64)).tolist()
+                                   + [np.abs(ly.b.astype(np.float64)).tolist()]) for ly in network.layers]
     mats: list[arb_mat] = per_net["mats"]
     return mats
 
