@@ -16,7 +16,7 @@ import numpy as np
 
 from nnverify.errors import NetworkError, UsageError
 
-__all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "network_cache"]
+__all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "LiteralText", "network_cache"]
 
 #: The dtypes a network may have. The dtype is part of the model: float32 weights stay float32.
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -56,6 +56,75 @@ class Activation(enum.Enum):
         return ", ".join(a.value for a in cls)
 
 
+class LiteralText(Sequence[Any]):
+    """The literal text of a weight matrix (or bias vector) as it stood in a file, kept lazily.
+
+    Holds the file's bytes once plus, per number, the offsets of its text: a few bytes per
+    weight instead of a Python string each (6 M weights cost 2.1 GB as strings). Indexing
+    gives what a tuple of tuples would — ``text[i]`` is row ``i`` as a tuple of ``str`` for a
+    matrix, the ``str`` itself for a vector — made on demand; ``==`` compares with tuples.
+
+    Args:
+        raw: the bytes the offsets point into (ASCII number literals).
+        starts: ``int`` array, the first byte of each literal (row-major, the shape's size).
+        ends: one past the last byte (surrounding whitespace is stripped on reading).
+        shape: ``(rows, cols)`` or ``(n,)``.
+    """
+
+    __slots__ = ("_raw", "_starts", "_ends", "shape")
+
+    def __init__(self, raw: bytes, starts: np.ndarray, ends: np.ndarray, shape: tuple[int, ...]) -> None:
+        if starts.shape != ends.shape or int(np.prod(shape)) != starts.size or len(shape) not in (1, 2):
+            raise ValueError(f"literal offsets of size {starts.size} do not fit shape {shape}")
+        self._raw, self._starts, self._ends, self.shape = raw, starts, ends, tuple(shape)
+
+    def text(self, flat_index: int) -> str:
+        """The literal at a row-major position."""
+        s, e = int(self._starts[flat_index]), int(self._ends[flat_index])
+        return self._raw[s:e].decode("ascii").strip()
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return tuple(self[k] for k in range(*i.indices(len(self))))
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"row {i} of literal text with {len(self)} rows")
+        if len(self.shape) == 1:
+            return self.text(i)
+        cols = self.shape[1]
+        return tuple(self.text(i * cols + j) for j in range(cols))
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The whole text as nested tuples (what a reader without offsets would have kept)."""
+        return tuple(self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LiteralText):
+            other = other.as_tuple()
+        return isinstance(other, tuple) and self.as_tuple() == other
+
+    def __hash__(self) -> int:
+        return hash(self.as_tuple())
+
+    def __repr__(self) -> str:
+        return f"LiteralText(shape={self.shape})"
+
+
+def _text_shape(text: Any) -> tuple[int, ...]:
+    """The shape of literal text: a LiteralText knows it; nested tuples are measured (rectangular or not)."""
+    if isinstance(text, LiteralText):
+        return text.shape
+    if text and isinstance(text[0], tuple):
+        cols = len(text[0])
+        return (len(text), cols) if all(len(r) == cols for r in text) else (len(text), -1)
+    return (len(text),)
+
+
 def _describe(l: int) -> str:
     return f"layer {l}"
 
@@ -69,7 +138,8 @@ class Layer:
         b: biases, shape (outputs,), same dtype as ``W``.
         activation: the activation ``h`` (or ``sigma`` on the output layer).
         W_text: optional literal text of every weight as it stood in the file ("0.1", "1/3"),
-            kept so the exact-decimal model can use it.
+            kept so the exact-decimal model can use it: nested tuples of ``str``, or a
+            :class:`LiteralText` (the same, kept lazily).
         b_text: the same for the biases.
 
     The arrays are copied and made read-only.
@@ -78,8 +148,8 @@ class Layer:
     W: np.ndarray
     b: np.ndarray
     activation: Activation = Activation.SIGMOID
-    W_text: tuple[tuple[str, ...], ...] | None = None
-    b_text: tuple[str, ...] | None = None
+    W_text: tuple[tuple[str, ...], ...] | LiteralText | None = None
+    b_text: tuple[str, ...] | LiteralText | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "activation", Activation.parse(self.activation))
@@ -134,11 +204,9 @@ def _check_layer(layer: Layer, l: int) -> None:
             f"b{l} has shape {layer.b.shape} but W{l} has shape {layer.W.shape}; "
             f"expected b{l} of shape ({layer.W.shape[1]},)"
         )
-    if layer.W_text is not None:
-        shape = (len(layer.W_text), len(layer.W_text[0]) if layer.W_text else 0)
-        if shape != layer.W.shape or any(len(r) != shape[1] for r in layer.W_text):
-            raise NetworkError(f"W{l} literal text does not match W{l} of shape {layer.W.shape}")
-    if layer.b_text is not None and len(layer.b_text) != layer.b.shape[0]:
+    if layer.W_text is not None and _text_shape(layer.W_text) != layer.W.shape:
+        raise NetworkError(f"W{l} literal text does not match W{l} of shape {layer.W.shape}")
+    if layer.b_text is not None and _text_shape(layer.b_text) != layer.b.shape:
         raise NetworkError(f"b{l} literal text does not match b{l} of shape {layer.b.shape}")
 
 

@@ -112,7 +112,7 @@ def literal_to_float(text: str, dtype: object) -> np.floating[Any]:
     q = parse_literal(text)
     f = round_to_dtype(q, dtype)
     if f == 0 and text.strip().startswith("-"):
-        return cast(np.floating[Any], -f)
+        return cast(np.floating[Any], -abs(f))  # not -f: the rounding may already have given -0.0
     return f
 
 

@@ -9,6 +9,8 @@ Layered::
 Book dict: ``{"W1": [[...]], "b1": [...], "W2": ...}`` with activations from the caller.
 Numbers may be JSON numbers or strings holding decimal or rational literals ("0.1", "1/3").
 Each stored value is the literal correctly rounded to the dtype; the literal itself is kept.
+Arrays of plain JSON numbers take the fast path (:mod:`.json_fast`: bulk parsing, the text kept
+as offsets into the file); everything else is converted literal by literal.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from nnverify.limits import Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.rationals import literal_to_float
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
+from nnverify.weights.json_fast import Row, fast_array, restore_rows, scan
 
 FMT = "JSON"
 _MAX_DEPTH = 64
@@ -87,6 +90,8 @@ def parse_json_text(raw: bytes, path: str, what: str = "weights") -> Any:
 
 def _shape_of(value: Any, key: str, path: str) -> tuple[int, ...]:
     """Shape of a nested list of numbers (rectangular), without converting anything."""
+    if isinstance(value, Row):
+        return (value.count,)
     if isinstance(value, list):
         if not value:
             return (0,)
@@ -99,10 +104,52 @@ def _shape_of(value: Any, key: str, path: str) -> tuple[int, ...]:
     return ()
 
 
+def _slow_value(value: Any) -> Any:
+    """``value`` with every scanned :class:`Row` parsed back into literals (for the per-literal path)."""
+    if isinstance(value, Row):
+        return json.loads(value._raw[value.start:value.end], parse_float=_Number, parse_int=_Number)
+    if isinstance(value, list):
+        return [_slow_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _slow_value(v) for k, v in value.items()}
+    return value
+
+
+def _fast(value: Any, key: str, path: str, dtype: np.dtype[Any]) -> tuple[np.ndarray, Any] | None:
+    """The fast path for a vector (one Row) or a matrix (a list of Rows), or None."""
+    if isinstance(value, Row):
+        rows, matrix = [value], False
+    elif isinstance(value, list) and value and all(isinstance(v, Row) for v in value):
+        rows, matrix = value, True
+        if any(r.count != rows[0].count for r in rows):
+            raise WeightsFileError(
+                path, f"rows have different lengths; {key} must be rectangular", fmt=FMT, key=key
+            )
+    else:
+        return None
+    result = fast_array(rows, rows[0]._raw, dtype, matrix)
+    if result is None:
+        return None
+    arr, text = result
+    bad = np.flatnonzero(~np.isfinite(arr.reshape(-1)))
+    if bad.size:
+        i = int(bad[0])
+        index = [i // arr.shape[1], i % arr.shape[1]] if matrix else [i]
+        raise WeightsFileError(
+            path, f"{key}{index} is {text.text(i)}, which overflows {dtype}; every weight must be finite",
+            fmt=FMT, key=key,
+        )
+    return arr, text
+
+
 def _to_array(
     value: Any, key: str, path: str, dtype: np.dtype
 ) -> tuple[np.ndarray, Any]:
     """Convert nested lists of literals to an array of ``dtype`` and the same-shaped literal text."""
+    fast = _fast(value, key, path, dtype)
+    if fast is not None:
+        return fast
+    value = _slow_value(value)
     shape = _shape_of(value, key, path)
 
     def convert(v: Any, index: list[int]) -> tuple[float, str]:
@@ -161,6 +208,8 @@ def _dtype_of(doc: dict[str, Any], path: str) -> np.dtype[Any]:
 
 
 def _count(value: Any) -> int:
+    if isinstance(value, Row):
+        return value.count
     if isinstance(value, list):
         return sum(_count(v) for v in value)
     return 1
@@ -174,7 +223,13 @@ def read_json(
     name: str,
 ) -> Network:
     """Read either JSON layout from ``raw`` bytes."""
-    doc = parse_json_text(raw, path)
+    skeleton, rows = scan(raw)
+    try:
+        doc = parse_json_text(skeleton, path)
+    except WeightsFileError:
+        parse_json_text(raw, path)  # the error as it stands in the file itself (line, column)
+        raise
+    doc = restore_rows(doc, rows)
     if not isinstance(doc, dict):
         raise WeightsFileError(
             path,
@@ -182,8 +237,10 @@ def read_json(
             "the book's keys W1, b1, ...",
             fmt=FMT,
         )
-    dtype = _dtype_of(doc, path)
     meta = {"dtype", "name", "activations", "format"}
+    for k in meta & set(doc):  # only weights take the fast path: metadata is plain JSON again
+        doc[k] = _slow_value(doc[k])
+    dtype = _dtype_of(doc, path)
     if "layers" in doc:
         extra = sorted(set(doc) - meta - {"layers"})
         if extra:
@@ -211,7 +268,7 @@ def read_json(
                     "activation", fmt=FMT, key=f"layers[{l - 1}]",
                 )
             arrays[f"W{l}"], arrays[f"b{l}"] = spec["W"], spec["b"]
-            stored.append(str(spec.get("activation", "")))
+            stored.append(str(_slow_value(spec.get("activation", ""))))
         stored_acts: list[str] | None = stored
         if any(not s for s in stored):
             stored_acts = None if all(not s for s in stored) else stored
