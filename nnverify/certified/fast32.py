@@ -28,7 +28,7 @@ import numpy as np
 
 from nnverify.certified.arrays import BallArray, BallPass
 from nnverify.certified.ddouble import ETA, up, upper_sum
-from nnverify.certified.elementary import sigmoid_ball, softmax_ball, tanh_ball
+from nnverify.certified.elementary import ball_from_bounds, sigmoid_bounds, softmax_ball, tanh_bounds
 from nnverify.certified.fpenv import ensure_float_environment
 from nnverify.certified.ozaki import gamma_up, upper_dot
 from nnverify.model import Activation, Network, network_cache
@@ -76,6 +76,19 @@ def ball_affine(z: BallArray, w: F64Weights) -> tuple[BallArray, np.ndarray]:
     return BallArray(mid, rad), P
 
 
+def _monotone(bounds: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> Callable[[BallArray], BallArray]:
+    """An increasing function on balls: its lower bound at the lower ends, its upper bound at the
+    upper ends — both ends in one call (small batches pay NumPy's per-call cost once)."""
+
+    def h(a: BallArray) -> BallArray:
+        ends = np.concatenate([a.lower(), a.upper()])
+        lo, hi = bounds(ends)
+        n = a.mid.shape[0]
+        return ball_from_bounds(lo[:n], hi[n:])
+
+    return h
+
+
 def _relu(a: BallArray) -> BallArray:
     lo, hi = a.lower(), a.upper()
     half = up(np.maximum(hi, 0.0) * 0.5)  # straddling 0: [0, hi] as hi/2 ± hi/2
@@ -94,8 +107,8 @@ def _step(a: BallArray) -> BallArray:
 #: ``h`` on ball arrays ``(N, units)``, per activation (softmax row by row).
 BALL_ARRAY_ACTIVATIONS: dict[Activation, Callable[[BallArray], BallArray]] = {
     Activation.IDENTITY: lambda a: a,
-    Activation.SIGMOID: sigmoid_ball,
-    Activation.TANH: tanh_ball,
+    Activation.SIGMOID: _monotone(sigmoid_bounds),
+    Activation.TANH: _monotone(tanh_bounds),
     Activation.SOFTMAX: softmax_ball,
     Activation.RELU: _relu,
     Activation.STEP: _step,
