@@ -52,8 +52,8 @@ environment is probed by :mod:`.fpenv`. Cost on this machine: exp about 20-40 ns
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
