@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,3 +163,19 @@ def test_the_size_bound_checked_before_building_is_never_below_the_real_size(nam
     real = sum(model.layered_size(l, j) for l in range(1, model.n_layers + 1)
                for j in range(1, len(model.a[l - 1]) + 1))
     assert real <= layered_size_bound(net) <= 2 * real
+
+
+def test_a_60_layer_chain_derives_its_layers_and_refuses_only_the_too_deep_closed_form(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Its closed form nests 361 levels: SymPy's printers would exhaust the stack (was exit 3)."""
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps({"layers": [{"W": [[0.5]], "b": [0.1], "activation": "sigmoid"}] * 60}))
+    code, out, _ = run(capsys, "derive", "--weights", str(path))
+    assert code == 0 and "361 levels of nesting, beyond the 200" in out and "z^{(60)}_1 = " in out
+    code, _, err = run(capsys, "derive", "--weights", str(path), "--output", "1")
+    assert code == 2 and "would nest 361 levels deep" in err and "internal error" not in err
+    shallow = tmp_path / "shallow.json"
+    shallow.write_text(json.dumps({"layers": [{"W": [[0.5]], "b": [0.1], "activation": "sigmoid"}] * 3}))
+    code, out, _ = run(capsys, "derive", "--weights", str(shallow), "--output", "1", "--x", "1")
+    assert code == 0 and "levels of nesting" not in out  # the limit bites only where it must
