@@ -243,7 +243,7 @@ def test_without_printable_closed_forms_the_table_links_only_to_the_derivation(m
     def too_big(*args, **kwargs):
         raise LimitError("the closed form of y_1 would have 999 expression nodes; raise it with --max-ops 999")
 
-    monkeypatch.setattr("nnverify.report.document.closed_form_rows", too_big)
+    monkeypatch.setattr("nnverify.report.latex_doc.closed_form_rows", too_big)
     tex = build_report(book_network(), parse_x("1.0,0.5"), ReportSettings(plot_samples=0)).tex
     assert "too large to print here" in tex and "-{}-{}max-{}ops 999" in tex
     refs = set(re.findall(r"\\eqref\{([^}]*)\}", tex))

@@ -14,7 +14,7 @@ from pathlib import Path
 from nnverify.errors import NNVerifyError, UsageError
 from nnverify.io import atomic_write_bytes, check_can_overwrite
 from nnverify.report.compile import DEFAULT_TIMEOUT, CompileResult, TexError, TexNotFoundError, compile_pdf
-from nnverify.report.document import MARKER
+from nnverify.report.settings import MARKER
 
 __all__ = ["WrittenReport", "write_report", "check_paths", "pdf_path_for", "is_nnverify_pdf"]
 

@@ -7,7 +7,7 @@ byte-stable and pgfplots does no arithmetic of its own beyond drawing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -31,15 +31,15 @@ def _f(v: float, places: int = 4) -> str:
 
 
 def _curve(activation: Activation, a: np.ndarray) -> np.ndarray | None:
-    if activation is Activation.SIGMOID:
-        return 1 / (1 + np.exp(-a))
-    if activation is Activation.TANH:
-        return np.tanh(a)
-    if activation is Activation.RELU:
-        return np.maximum(a, 0)
-    if activation is Activation.IDENTITY:
-        return a
-    return None  # step is drawn as two segments, softmax is not elementwise
+    """The curve at the grid ``a``; None for step (two segments) and softmax (not elementwise)."""
+    curves: dict[Activation, Callable[[np.ndarray], np.ndarray]] = {
+        Activation.SIGMOID: lambda v: 1 / (1 + np.exp(-v)),
+        Activation.TANH: np.tanh,
+        Activation.RELU: lambda v: np.maximum(v, 0),
+        Activation.IDENTITY: lambda v: v,
+    }
+    f = curves.get(activation)
+    return None if f is None else np.asarray(f(a), dtype=np.float64)
 
 
 def activation_plot(
@@ -58,9 +58,11 @@ def activation_plot(
         width_cm: the plot's width.
     """
     # Operating points beyond +-PLOT_LIMIT would squash the curve to a step: they are left out.
-    points = [(l, *zip(*[(a, z) for a, z in zip(av, zv) if abs(float(a)) <= PLOT_LIMIT]))
-              if any(abs(float(a)) <= PLOT_LIMIT for a in av) else (l, (), ())
-              for l, av, zv in points]
+    kept: list[tuple[int, Sequence[float], Sequence[float]]] = []
+    for l, av, zv in points:
+        pairs = [(float(a), float(z)) for a, z in zip(av, zv) if abs(float(a)) <= PLOT_LIMIT]
+        kept.append((l, [a for a, _ in pairs], [z for _, z in pairs]))
+    points = kept
     all_a = [float(v) for _, av, _ in points for v in av]
     lo = math.floor(min([-6.0] + [v - 1 for v in all_a]))
     hi = math.ceil(max([6.0] + [v + 1 for v in all_a]))

@@ -53,7 +53,7 @@ class SymbolTable:
         self.ranks[symbol] = rank
 
     def rank(self, symbol: sympy.Basic) -> tuple[int, ...]:
-        return self.ranks.get(symbol, (99,))  # type: ignore[arg-type]
+        return self.ranks.get(symbol, (99,))
 
 
 def _index(*indices: int) -> str:
@@ -141,7 +141,8 @@ class LatexPrinter:
         for cls in type(expr).__mro__:
             method = getattr(self, f"_print_{cls.__name__}", None)
             if method is not None:
-                return method(expr)
+                text: str = method(expr)
+                return text
         raise TypeError(f"no LaTeX form for {type(expr).__name__}; add a _print_{type(expr).__name__}")
 
     def _precedence(self, expr: sympy.Basic) -> int:
@@ -164,7 +165,7 @@ class LatexPrinter:
         return s
 
     # -- ordering ----------------------------------------------------------------------
-    def _key(self, expr: sympy.Basic) -> tuple:
+    def _key(self, expr: sympy.Basic) -> tuple[int, ...]:
         # Sorted stably by this key: ties keep the tree's own order (the book's order in trees
         # built unevaluated, SymPy's canonical order otherwise), so printing is deterministic.
         syms = [s for s in expr.free_symbols]
@@ -255,7 +256,8 @@ class LatexPrinter:
     def _argument(self, expr: sympy.Basic) -> str:
         """A function argument: the call's own parentheses suffice for a substituted negative."""
         if isinstance(expr, sympy.Symbol) and expr in self.values:
-            return self.values[expr].latex
+            latex: str = self.values[expr].latex
+            return latex
         return self._print(expr)
 
     def _print_exp(self, expr: sympy.Basic) -> str:
