@@ -1,15 +1,16 @@
 """The SymPy model of a network: every unit's ``a^{(l)}_j`` and ``z^{(l)}_j``, and closed forms.
 
-The model is *layered*: ``a^{(l)}_j = sum_i z^{(l-1)}_i w^{(l)}_{ij} + b^{(l)}_j`` is written in
+The model is *layered*: ``a^{(l)}_j = sum_i w^{(l)}_{ji} z^{(l-1)}_i + b^{(l)}_j`` is written in
 terms of the previous layer's ``z`` symbols (``z^{(0)}_i`` is ``x_i``) and ``z^{(l)}_j = h(a^{(l)}_j)``
 in terms of the ``a`` symbols, so even 784-50-100-10 builds in about a second. A closed form
 ``y_k(x_1, ..., x_n)`` substitutes layer into layer on demand, after an estimate of its size:
 a request too large raises :class:`~nnverify.errors.LimitError` instead of running for hours.
 
-Weight modes (:class:`~nnverify.modes.Mode`): SYMBOLIC (symbols ``w^{(l)}_{ij}``, ``b^{(l)}_j``),
+Weight modes (:class:`~nnverify.modes.Mode`): SYMBOLIC (symbols ``w^{(l)}_{ji}``, ``b^{(l)}_j``),
 BINARY (the exact rational of each stored float, via ``float.as_integer_ratio``, never ``str``)
 and DECIMAL (the rational the literal text says). Symbol names are built from integers only,
-LaTeX-ready: ``x_1``, ``w^{(1)}_{12}``, ``w^{(1)}_{1,12}`` (a comma once an index has 2 digits).
+LaTeX-ready: ``x_1``, ``w^{(1)}_{12}``, ``w^{(1)}_{12,1}`` (a comma once an index has 2 digits;
+the book's order, next-layer unit first: see :func:`w_symbol`).
 
 Sums of up to 4 terms (the book network's) are ordinary, canonical SymPy sums, so ``==``
 against an expression typed by hand works. Longer sums are built with ``evaluate=False`` in
@@ -86,8 +87,17 @@ def x_symbol(i: int) -> sympy.Symbol:
 
 @cache
 def w_symbol(l: int, i: int, j: int) -> sympy.Symbol:
-    """``w^{(l)}_{ij}``: the weight from unit i of layer l-1 to unit j of layer l."""
-    return _register(sympy.Symbol(f"w^{{({_index(l).strip('{}')})}}_{_index(i, j)}", real=True), "w", (l, i, j))
+    """The weight from unit i of layer l-1 to unit j of layer l, ``W^{(l)}[i-1, j-1]``.
+
+    Its name is the book's ``w^{(l)}_{ji}``: next-layer unit first (fig. 3-16: ``w^{(1)}_{12}``
+    is the weight from ``x_2`` to ``a^{(1)}_1``). The arguments keep the array's order.
+
+    Args:
+        l: layer, 1-based.
+        i: the input (unit of layer l-1), 1-based: the row of ``W^{(l)}``.
+        j: the unit of layer l, 1-based: the column of ``W^{(l)}``.
+    """
+    return _register(sympy.Symbol(f"w^{{({_index(l).strip('{}')})}}_{_index(j, i)}", real=True), "w", (l, i, j))
 
 
 @cache
