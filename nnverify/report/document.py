@@ -1,14 +1,22 @@
-"""A report: compute (:mod:`~nnverify.report.compute`) then render (:mod:`~nnverify.report.latex_doc`)."""
+"""A report: compute (:mod:`~nnverify.report.compute`), lay out (:mod:`~nnverify.report.content`),
+then render as LaTeX, Markdown or HTML — one printer for the math behind all three.
+"""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from nnverify.compare import CheckReport
+from nnverify.errors import UsageError
 from nnverify.inputs import Inputs
 from nnverify.model import Network
-from nnverify.report.compute import ReportData, compute_report
-from nnverify.report.latex_doc import render_latex
+from nnverify.report.blocks import Doc
+from nnverify.report.compute import InputsNote, ReportData, compute_report
+from nnverify.report.content import build_document
+from nnverify.report.render_latex import render_latex
 from nnverify.report.settings import (
     DEFAULT_SETTINGS,
     FULL_MAX_PARAMS,
@@ -22,6 +30,7 @@ from nnverify.report.tables import TEST_STATUSES, TestSummary
 __all__ = [
     "Report",
     "Detail",
+    "Format",
     "ReportSettings",
     "TestSummary",
     "TEST_STATUSES",
@@ -32,21 +41,81 @@ __all__ = [
 ]
 
 
+class Format(enum.Enum):
+    """The output formats of a report."""
+
+    TEX = "tex"
+    MD = "md"
+    HTML = "html"
+
+    @classmethod
+    def parse(cls, value: Format | str) -> Format:
+        if isinstance(value, Format):
+            return value
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            raise UsageError(f"--format {value!r}: use tex, md or html") from None
+
+
 @dataclass(frozen=True, eq=False)
 class Report:
-    """A generated report: the LaTeX source and the verification behind it.
+    """A generated report: its data, its blocks, and the text in every format.
 
     Args:
-        tex: the complete document (byte-stable for the same inputs).
-        check: the verification of every input (the table's numbers).
-        detail: FULL or SUMMARY, as chosen.
         data: everything the report shows (the compute step's result).
+        doc: the report as blocks (language applied), before any format.
+
+    In Jupyter the report shows itself (``_repr_html_``: the HTML body with MathML and SVG;
+    ``_repr_latex_``: the derivation's math for MathJax).
     """
 
-    tex: str
-    check: CheckReport
-    detail: Detail
     data: ReportData
+    doc: Doc
+
+    @cached_property
+    def tex(self) -> str:
+        """The complete LaTeX document (byte-stable for the same inputs)."""
+        return render_latex(self.doc)
+
+    def markdown(self) -> str:
+        """The report as Markdown with KaTeX-compatible math."""
+        from nnverify.report.render_md import render_markdown
+
+        return render_markdown(self.doc)
+
+    def html(self, *, standalone: bool = True) -> str:
+        """The report as HTML: a standalone page (MathML math, SVG pictures, no scripts)."""
+        from nnverify.report.render_html import render_html
+
+        return render_html(self.doc, standalone=standalone)
+
+    def text(self, fmt: Format | str) -> str:
+        """The report in ``fmt`` (tex, md or html)."""
+        fmt = Format.parse(fmt)
+        return {Format.TEX: lambda: self.tex, Format.MD: self.markdown, Format.HTML: self.html}[fmt]()
+
+    @property
+    def check(self) -> CheckReport:
+        """The verification the table shows (the student's forward when given)."""
+        report = self.data.table_check
+        return report if report is not None else self.data.check
+
+    @property
+    def detail(self) -> Detail:
+        return self.data.detail
+
+    @property
+    def ok(self) -> bool:
+        return self.data.ok
+
+    def _repr_html_(self) -> str:
+        return self.html(standalone=False)
+
+    def _repr_latex_(self) -> str:
+        from nnverify.report.render_md import math_only
+
+        return math_only(self.doc)
 
 
 def build_report(
@@ -56,15 +125,22 @@ def build_report(
     *,
     tests: TestSummary | None = None,
     progress: bool = False,
+    note: InputsNote | None = None,
+    impl: Any = None,
+    impl_spec: str = "",
 ) -> Report:
-    """The complete LaTeX document for ``network`` at ``inputs``, with its verification.
+    """The report on ``network`` at ``inputs``: verification, derivation and every format.
 
     Args:
         network: the network (its dtype is the arithmetic checked).
-        inputs: the inputs to derive (the first row) and verify (all rows).
+        inputs: the inputs to verify; row ``settings.derive_input`` is derived.
         settings: what to show and how to print numbers.
         tests: a property-test run to summarise, or None.
         progress: show a progress line (on a terminal) while checking many inputs.
+        note: where the inputs came from (for the text; default read from ``inputs.source``).
+        impl: the user's forward pass (:class:`nnverify.impl.ForwardUnderTest`), or None: the
+            table then shows their results beside the exact ones.
+        impl_spec: its ``file.py:function`` text.
 
     Example:
         >>> from nnverify.weights import book_network
@@ -72,5 +148,6 @@ def build_report(
         >>> build_report(book_network(), parse_x("1.0,0.5")).tex.startswith("% Generated by nnverify")
         True
     """
-    data = compute_report(network, inputs, settings, tests=tests, progress=progress)
-    return Report(render_latex(data), data.check, data.detail, data)
+    data = compute_report(network, inputs, settings, tests=tests, progress=progress, note=note,
+                          impl=impl, impl_spec=impl_spec)
+    return Report(data, build_document(data))
