@@ -87,7 +87,7 @@ def test_same_tex_compiles_to_the_same_pdf_bytes(book):
     again = compile_pdf(tex.read_text())  # second compile of this document
     assert again.pdf == pdf.read_bytes()
     assert again.overfull == [], "text sticks out into the margin"
-    assert again.pages == 4
+    assert 4 <= again.pages <= 6
 
 
 def test_mnist_report_compiles_and_stays_within_the_margins(mnist):
