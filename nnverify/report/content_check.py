@@ -21,7 +21,7 @@ from nnverify.report.certdigits import ball_significant
 from nnverify.report.compute import ReportData
 from nnverify.report.derivation import output_name
 from nnverify.report.lang import Words
-from nnverify.report.numbers import format_number
+from nnverify.report.numbers import format_bound, format_number
 from nnverify.report.plots import activation_plot, ulp_histogram
 from nnverify.report.tables import MAX_TABLE_ROWS, TEST_STATUSES, TestSummary
 
@@ -108,10 +108,10 @@ def verification_section(data: ReportData, words: Words, *, closed: bool) -> lis
         cells: list[Cell] = ([(Text(str(row + 1)),)] if many else []) + [
             tuple(name), _m(exact.latex), _m(_float_latex(r.value, dt)),
             _m(format_number(r.abs_error, 2).latex), _m(format_number(r.ulp, 3).latex),
-            _m(format_number(r.bound_ulp, 3).latex)]
+            _m(format_bound(r.bound_ulp).latex)]
         if prob:
             p = getattr(r, "prob_bound_ulp", None)
-            cells.append(_m(format_number(p, 3).latex) if p is not None else (Text("--"),))
+            cells.append(_m(format_bound(p).latex) if p is not None else (Text("--"),))
         cells.append(_verdict(status_of(r), words))
         body.append(tuple(cells))
     if st is not None:
@@ -156,7 +156,7 @@ def verdict_line(report: CheckReport, words: Words, rows_of: Sequence[int] | Non
         "verdict_line", n=len(report.results), ok=counts.get("ok", 0), failed=counts.get("failed", 0),
         undecided=counts.get("undecided", 0), worst=format_number(worst.ulp, 3).latex, row=row,
         out=output_name(worst.output + 1),
-        bound=format_number(max(r.bound_ulp for r in report.results), 3).latex) + extra
+        bound=format_bound(max(r.bound_ulp for r in report.results)).latex) + extra
 
 
 def summary_table_section(data: ReportData, words: Words) -> list[Block]:
@@ -185,7 +185,7 @@ def summary_table_section(data: ReportData, words: Words) -> list[Block]:
         exact = ball_significant(data.y_balls[row][worst.output], min(data.settings.digits, 12))
         body.append(((Text(str(row + 1)),), _m(output_name(cls)), _m(output_name(worst.output + 1)),
                      _m(exact.latex), _m(_float_latex(worst.value, dt)), _m(format_number(worst.ulp, 3).latex),
-                     _m(format_number(worst.bound_ulp, 3).latex), _verdict(verdict, words)))
+                     _m(format_bound(worst.bound_ulp).latex), _verdict(verdict, words)))
     out.append(Table("rrlllrrl", header, tuple(body)))
     if N > MAX_TABLE_ROWS:
         out.append(Para(words.say("inputs_shown", shown=MAX_TABLE_ROWS, total=N)))

@@ -226,5 +226,5 @@ def aligned_mathml(lines: list[str]) -> str:
         left, _, right = line.partition("&")
         rows.append(f"<mtr><mtd>{_row(_Parser(left).sequence(stop=set()))}</mtd>"
                     f"<mtd>{_row(_Parser(right).sequence(stop=set()))}</mtd></mtr>")
-    return ('<math display="block"><mtable columnalign="right left" columnspacing="0">'
+    return ('<math display="block"><mtable displaystyle="true" columnalign="right left" columnspacing="0">'
             + "".join(rows) + "</mtable></math>")

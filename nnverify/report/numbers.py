@@ -15,6 +15,7 @@ __all__ = [
     "Number",
     "format_number",
     "format_fixed",
+    "format_bound",
     "round_significant",
     "mantissa_latex",
     "SCI_LOW",
@@ -141,6 +142,24 @@ def format_fixed(value: Fraction | int, places: int = 8) -> Number:
     if n > 0 and FIXED_LOW <= Fraction(n, 10**places) < FIXED_HIGH:
         return Number(sign + _plain_digits(int(n), -places), bool(sign), scaled == n)
     return format_number(q, places + 1)
+
+
+def format_bound(value: float, digits: int = 3) -> Number:
+    """An upper bound to ``digits`` figures, rounded *up* (still a bound), never with trailing
+    zeros that claim digits: ``224000.3`` prints ``2.25 \\times 10^{5}``."""
+    if not math.isfinite(value):
+        return format_number(value, digits)
+    q = Fraction(value)
+    if q <= 0:
+        return format_number(q, digits)
+    mantissa, exponent, exact = round_significant(q, digits)
+    if Fraction(mantissa) * Fraction(10) ** exponent < q:
+        mantissa += 1
+        if mantissa == 10**digits:
+            mantissa, exponent = mantissa // 10, exponent + 1
+    rounded = Fraction(mantissa) * Fraction(10) ** exponent
+    sci = not SCI_LOW <= rounded < SCI_HIGH or exponent > 0
+    return Number(mantissa_latex(mantissa, exponent, scientific=sci), False, exact)
 
 
 def format_number(value: Fraction | float | int, digits: int = 8) -> Number:
