@@ -44,9 +44,9 @@ def is_cjk(ch: str) -> bool:
 
 #: How a character that means something to TeX is written inside a PDF string (hyperref's PU).
 _PDF_SPECIAL = {
-    "\\": r"\textbackslash ", "{": r"\textbraceleft ", "}": r"\textbraceright ", "$": r"\textdollar ",
-    "&": r"\&", "#": r"\#", "%": r"\%", "^": r"\textasciicircum ", "_": r"\textunderscore ",
-    "~": r"\textasciitilde ",
+    "\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "$": r"\textdollar{}",
+    "&": r"\&", "#": r"\#", "%": r"\%", "^": r"\textasciicircum{}", "_": r"\textunderscore{}",
+    "~": r"\textasciitilde{}",
 }
 
 
