@@ -111,7 +111,7 @@ def test_the_6_6_6_softmax_net_with_huge_inputs_prints_only_certified_digits():
     table = report.tex[report.tex.index(r"\section*{Verification}"):]
     for k in range(6):
         ball = report.data.y_balls[0][k]
-        shown = re.findall(r"\$y_\{%d\}\$[^&]*& \$([^$]*)\$" % (k + 1), table)[0]
+        shown = re.findall(r"\$y_\{" + str(k + 1) + r"\}\$[^&]*& \$([^$]*)\$", table)[0]
         assert certified_by(Number(shown, shown.startswith("-"), False, shown.startswith("[")), ball)
 
 

@@ -208,7 +208,6 @@ def unit_rows(
 
     table = table if table is not None else symbol_table(network)
     model = S.build_model(network, Mode.SYMBOLIC)
-    L = len(network.layers)
     layer = network.layers[l - 1]
     W, b = exact_weights(network, mode)[l - 1]
     prev = _prev_values(network, cert, l, places)
@@ -217,7 +216,6 @@ def unit_rows(
 
         a1_exact = first_layer_sums(network, cert, mode)
     a_vals = _a_values(cert, l, places, a1_exact)
-    z_val = ball_fixed(cert.balls_z[l - 1][0][j - 1], places)
     a_expr, z_expr = model.unit(l, j)
     values: dict[sympy.Symbol, Number] = {}
     for i in range(1, layer.n_in + 1):
@@ -233,6 +231,22 @@ def unit_rows(
          (res_rel, (a_vals[j - 1].latex,))),
         f"eq:a-{l}-{j}",
     )
+    z_row = _z_row(network, cert, l, j, z_expr, a_vals, places=places, table=table, softmax=softmax,
+                   words=words)
+    return a_row, z_row
+
+
+def _z_row(network: Network, cert: CertifiedPass, l: int, j: int, z_expr: sympy.Expr,
+           a_vals: list[Number], *, places: int, table: SymbolTable,
+           softmax: Mapping[int, tuple[tuple[arb, ...], arb]] | None,
+           words: Mapping[str, str] | None) -> Derivation:
+    """``z^{(l)}_j = h(a)``: the activation's expression, substituted, result (see unit_rows)."""
+    from nnverify import symbolic as S
+
+    L = len(network.layers)
+    layer = network.layers[l - 1]
+    z_val = ball_fixed(cert.balls_z[l - 1][0][j - 1], places)
+    sym = LatexPrinter(table, words=words)
     fn = r"\sigma" if l == L else "h"
     a_sym = S.a_symbol(l, j)
     z_values: dict[sympy.Symbol, Number] = {a_sym: a_vals[j - 1]}
@@ -251,7 +265,7 @@ def unit_rows(
         rows.append((z_sub_rel, tuple(sub_z.terms(z_expr))))
         rows.append((z_res_rel, (z_val.latex,)))
     z_name = output_name(j) if l == L else f"z^{{({l})}}_{{{j}}}"
-    return a_row, Derivation(z_name, tuple(rows), f"eq:z-{l}-{j}")
+    return Derivation(z_name, tuple(rows), f"eq:z-{l}-{j}")
 
 
 def softmax_rows(

@@ -133,31 +133,39 @@ def activation_plot(
     for seg in segments:
         coords = " ".join(f"({_f(a)},{_f(y)})" for a, y in seg)
         tikz.append(f"\\addplot[black!70, thick, smooth, forget plot] coordinates {{{coords}}};")
+    for k, (l, av, zv) in enumerate(kept):
+        if av:
+            mark, colour = _MARKS[k % len(_MARKS)], _COLOURS[k % len(_COLOURS)]
+            coords = " ".join(f"({_f(a)},{_f(z)})" for a, z in zip(av, zv))
+            tikz.append(f"\\addplot[only marks, mark={mark}, mark size=2pt, color={colour}] "
+                        f"coordinates {{{coords}}};")
+            tikz.append(f"\\addlegendentry{{{words.word('legend_layer', l=l)}}}")
+    svg = _svg_activation(lo, hi, segments, kept, f"{'σ' if output_layer else 'h'}(a): {activation.value}",
+                          words)
+    tikz += [r"\end{axis}", r"\end{tikzpicture}"]
+    return "\n".join(tikz), svg
+
+
+def _svg_activation(lo: float, hi: float, segments: list[list[tuple[float, float]]],
+                    kept: list[tuple[int, list[float], list[float]]], title: str, words: Words) -> str:
+    """The SVG twin of :func:`activation_plot`'s axis: the curve, the points, the legend."""
     ys_all = [y for seg in segments for _, y in seg] + [z for _, _, zv in kept for z in zv]
     y_lo, y_hi = min(ys_all + [0.0]), max(ys_all + [1.0])
     pad = (y_hi - y_lo) * 0.05 or 0.5
-    svg, to_px = _svg_axes(lo, hi, y_lo - pad, y_hi + pad, f"{'σ' if output_layer else 'h'}(a): "
-                           f"{activation.value}", "a")
+    svg, to_px = _svg_axes(lo, hi, y_lo - pad, y_hi + pad, title, "a")
     for seg in segments:
         pts = " ".join("{:.1f},{:.1f}".format(*to_px(a, y)) for a, y in seg)
         svg.append(f'<polyline points="{pts}" fill="none" stroke="#444" stroke-width="1.6"/>')
     for k, (l, av, zv) in enumerate(kept):
         if not av:
             continue
-        mark, colour = _MARKS[k % len(_MARKS)], _COLOURS[k % len(_COLOURS)]
-        coords = " ".join(f"({_f(a)},{_f(z)})" for a, z in zip(av, zv))
-        tikz.append(f"\\addplot[only marks, mark={mark}, mark size=2pt, color={colour}] "
-                    f"coordinates {{{coords}}};")
-        legend = words.word("legend_layer", l=l)
-        tikz.append(f"\\addlegendentry{{{legend}}}")
         for a, z in zip(av, zv):
             px, py = to_px(a, z)
             svg.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.2" fill="{_SVG_COLOURS[k % 6]}"/>')
         svg.append(f'<text x="{_PAD + 8:.0f}" y="{32 + 12 * k}" fill="{_SVG_COLOURS[k % 6]}">'
-                   f'\u25cf {html.escape(legend)}</text>')
-    tikz += [r"\end{axis}", r"\end{tikzpicture}"]
+                   f'\u25cf {html.escape(words.word("legend_layer", l=l))}</text>')
     svg.append("</svg>")
-    return "\n".join(tikz), "\n".join(svg)
+    return "\n".join(svg)
 
 
 def histogram_bins(values: Sequence[float]) -> tuple[list[float], list[int]]:
