@@ -95,7 +95,7 @@ def _inputs(args: argparse.Namespace, network: Any, small: bool) -> tuple[Any, A
 def _student(args: argparse.Namespace) -> Any:
     if args.impl is None:
         return None
-    from nnverify.impl import ForwardUnderTest, load_function
+    from nnverify.under_test import ForwardUnderTest, load_function
 
     if args.impl_timeout < 0:
         raise UsageError(f"--impl-timeout {args.impl_timeout}: must be >= 0 (0 = no limit)")

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 from flint import arb, ctx
 
-from nnverify.certified import CertifiedPass, certify, weight_rationals
+from nnverify.certified import CertifiedPass, certify
 from nnverify.compare import CheckReport, check, check_outputs
 from nnverify.errors import UsageError
 from nnverify.inputs import Inputs, sample_inputs
 from nnverify.model import Activation, Network
 from nnverify.modes import Mode
+from nnverify.rationals import weight_rationals
 from nnverify.report.settings import (
     DEFAULT_SETTINGS,
     MAX_DERIVE_PREC,
@@ -194,13 +195,13 @@ def run_student(network: Network, inputs: Inputs, impl: Any, spec: str, *, mode:
     Args:
         network: the network (the user's code gets the book's dict of it).
         inputs: the inputs.
-        impl: a :class:`nnverify.impl.ForwardUnderTest` wrapping the user's function.
+        impl: a :class:`nnverify.under_test.ForwardUnderTest` wrapping the user's function.
         spec: the user's ``file.py:function`` (for the report).
         mode: the exact model of the check.
         prec: starting precision of the check.
         digits: digits of the exact values.
     """
-    from nnverify.impl import ImplementationFailed, ImplementationHung
+    from nnverify.under_test import ImplementationFailed, ImplementationHung
 
     floats = inputs.as_dtype(network.dtype)
     ys: list[np.ndarray] = []
@@ -241,7 +242,7 @@ def compute_report(
         tests: a property-test run to summarise, or None.
         progress: show a progress line (on a terminal) while checking many inputs.
         note: where the inputs came from (default: read from ``inputs.source``).
-        impl: the user's forward pass (:class:`nnverify.impl.ForwardUnderTest`), or None.
+        impl: the user's forward pass (:class:`nnverify.under_test.ForwardUnderTest`), or None.
         impl_spec: its ``file.py:function`` text.
     """
     detail = choose_detail(network, settings.detail)

@@ -20,9 +20,10 @@ from fractions import Fraction
 import sympy
 from flint import arb
 
-from nnverify.certified import CertifiedPass, weight_rationals
+from nnverify.certified import CertifiedPass
 from nnverify.model import Activation, Network
 from nnverify.modes import Mode
+from nnverify.rationals import weight_rationals
 from nnverify.report.certdigits import ball_fixed
 from nnverify.report.layout import break_terms, estimate_width
 from nnverify.report.numbers import Number, format_fixed

@@ -138,7 +138,7 @@ def build_report(
         tests: a property-test run to summarise, or None.
         progress: show a progress line (on a terminal) while checking many inputs.
         note: where the inputs came from (for the text; default read from ``inputs.source``).
-        impl: the user's forward pass (:class:`nnverify.impl.ForwardUnderTest`), or None: the
+        impl: the user's forward pass (:class:`nnverify.under_test.ForwardUnderTest`), or None: the
             table then shows their results beside the exact ones.
         impl_spec: its ``file.py:function`` text.
 

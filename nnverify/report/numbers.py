@@ -94,7 +94,7 @@ def round_significant(q: Fraction, digits: int) -> tuple[int, int, bool]:
     return int(n), e, exact
 
 
-def _plain_digits(mantissa: int, exponent: int) -> str:
+def plain_digits(mantissa: int, exponent: int) -> str:
     """``mantissa * 10**exponent`` as a positional decimal with trailing zeros trimmed."""
     s = str(mantissa)
     if exponent >= 0:
@@ -111,7 +111,7 @@ def _plain_digits(mantissa: int, exponent: int) -> str:
 def mantissa_latex(mantissa: int, exponent: int, *, scientific: bool) -> str:
     """``mantissa * 10**exponent`` (``mantissa > 0``) positional or as ``m \\times 10^{e}``."""
     if not scientific:
-        return _plain_digits(mantissa, exponent)
+        return plain_digits(mantissa, exponent)
     s = str(mantissa).rstrip("0") or "0"
     e10 = exponent + len(str(mantissa)) - 1
     lead = s[0] + ("." + s[1:] if len(s) > 1 else "")
@@ -140,7 +140,7 @@ def format_fixed(value: Fraction | int, places: int = 8) -> Number:
     scaled = abs(q) * Fraction(10) ** places
     n = round(scaled)
     if n > 0 and FIXED_LOW <= Fraction(n, 10**places) < FIXED_HIGH:
-        return Number(sign + _plain_digits(int(n), -places), bool(sign), scaled == n)
+        return Number(sign + plain_digits(int(n), -places), bool(sign), scaled == n)
     return format_number(q, places + 1)
 
 

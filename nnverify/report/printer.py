@@ -24,7 +24,7 @@ from fractions import Fraction
 
 import sympy
 
-from nnverify.report.numbers import Number, _plain_digits, format_number
+from nnverify.report.numbers import Number, format_number, plain_digits
 
 __all__ = ["SymbolTable", "LatexPrinter", "rational_latex"]
 
@@ -85,7 +85,7 @@ def rational_latex(q: Fraction) -> str:
         places = max(twos, fives)
         digits = p * (10**places // d)
         if len(str(digits).strip("0")) <= _MAX_EXACT_DECIMAL_DIGITS:
-            return sign + _plain_digits(digits, -places)
+            return sign + plain_digits(digits, -places)
         if fives == 0:
             return f"{sign}\\frac{{{p}}}{{2^{{{twos}}}}}"
     return f"{sign}\\frac{{{p}}}{{{d}}}"
