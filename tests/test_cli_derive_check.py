@@ -114,8 +114,9 @@ def test_derive_book_network_layered_and_closed_forms_evaluate_to_the_references
 def test_derive_unit_in_symbolic_mode_prints_the_general_formula(capsys):
     code, out, _ = run(capsys, "derive", "--mode", "symbolic", "--unit", "a2_1")
     assert code == 0
-    assert "  a^{(2)}_1 = b^{(2)}_1 + w^{(2)}_{11}*z^{(1)}_1 + w^{(2)}_{21}*z^{(1)}_2 + w^{(2)}_{31}*z^{(1)}_3" in out
-    assert "closed form in x:" in out and "w^{(1)}_{11}*x_1" in out
+    # The book's subscripts: w^{(2)}_{12} is the weight from z^{(1)}_2 to a^{(2)}_1.
+    assert "  a^{(2)}_1 = b^{(2)}_1 + w^{(2)}_{11}*z^{(1)}_1 + w^{(2)}_{12}*z^{(1)}_2 + w^{(2)}_{13}*z^{(1)}_3" in out
+    assert "closed form in x:" in out and "w^{(1)}_{11}*x_1 - w^{(1)}_{12}*x_2" in out
 
 
 def test_derive_latex_and_json_formats(capsys):
@@ -132,7 +133,7 @@ def test_derive_latex_and_json_formats(capsys):
 def test_derive_book_mnist_one_unit_builds_quickly(capsys):
     code, out, _ = run(capsys, "derive", "--weights", "book-mnist", "--unit", "a3_2", "--mode", "symbolic")
     assert code == 0
-    assert "a^{(3)}_2 = b^{(3)}_2 + w^{(3)}_{10,2}*z^{(2)}_{10} + " in out  # SymPy orders terms
+    assert "a^{(3)}_2 = b^{(3)}_2 + w^{(3)}_{2,100}*z^{(2)}_{100} + " in out  # SymPy orders terms
     assert "above --max-ops 100,000; the layered definitions define it" in out
 
 

@@ -1,12 +1,12 @@
 """The SymPy model of a network: every unit's ``a^{(l)}_j`` and ``z^{(l)}_j``, and closed forms.
 
-The model is *layered*: ``a^{(l)}_j = sum_i z^{(l-1)}_i w^{(l)}_{ij} + b^{(l)}_j`` is written in
+The model is *layered*: ``a^{(l)}_j = sum_i w^{(l)}_{ji} z^{(l-1)}_i + b^{(l)}_j`` is written in
 terms of the previous layer's ``z`` symbols (``z^{(0)}_i`` is ``x_i``) and ``z^{(l)}_j = h(a^{(l)}_j)``
 in terms of the ``a`` symbols, so even 784-50-100-10 builds in about a second. A closed form
 ``y_k(x_1, ..., x_n)`` substitutes layer into layer on demand, after an estimate of its size:
 a request too large raises :class:`~nnverify.errors.LimitError` instead of running for hours.
 
-Weight modes (:class:`~nnverify.modes.Mode`): SYMBOLIC (symbols ``w^{(l)}_{ij}``, ``b^{(l)}_j``),
+Weight modes (:class:`~nnverify.modes.Mode`): SYMBOLIC (symbols ``w^{(l)}_{ji}``, ``b^{(l)}_j``),
 BINARY (the exact rational of each stored float, never ``str``) and DECIMAL (the rational the
 literal text says).
 
