@@ -11,7 +11,7 @@ from nnverify.cli.common import (
     inputs_from_args,
     network_from_args,
 )
-from nnverify.errors import UsageError
+from nnverify.errors import UsageError, one_line
 
 HELP = ("write a report deriving the forward pass step by step, with a verification table: LaTeX "
         "compiled to PDF, Markdown or HTML")
@@ -156,14 +156,14 @@ def _say(report: Any, written: Any, fmt: str, hint: str) -> None:
     verdict = "verified" if report.ok else "NOT verified"
     largest = f"; largest error {check.max_ulp:.3g} ulp" if check is not None and results else ""
     extra = f", {counts['suspicious']} suspicious" if counts.get("suspicious") else ""
-    print(f"wrote {written.tex_path} ({report.detail.value} report; {total} {whose}{verdict}: "
+    print(f"wrote {one_line(str(written.tex_path))} ({report.detail.value} report; {total} {whose}{verdict}: "
           f"{counts['ok']} ok, {counts['failed']} failed, {counts['undecided']} undecided{extra}"
           f"{largest})")
     if student is not None:
         for row, text in student.failures:
             print(f"your forward failed on input {row + 1}: {text}")
     if written.compiled is not None:
-        print(f"wrote {written.pdf_path} ({written.compiled.pages} pages, "
+        print(f"wrote {one_line(str(written.pdf_path))} ({written.compiled.pages} pages, "
               f"{written.compiled.runs} pdflatex runs)")
     elif written.no_tex_reason is not None:
         print(

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nnverify.errors import WeightsFileError
+from nnverify.errors import WeightsFileError, one_line
 from nnverify.limits import Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.rationals import literal_to_float
@@ -243,7 +243,7 @@ def read_json(
             path, f"\"name\" is a JSON {type(stored_name).__name__}; expected text", fmt=FMT, key="name"
         )
     if stored_name:  # shown on terminals: no control characters (escape sequences) from a file
-        stored_name = "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in stored_name)
+        stored_name = one_line(stored_name)
     return network_from_arrays(numeric, acts, path, FMT, stored_name or name, texts)
 
 
