@@ -158,7 +158,7 @@ def _dtype_of(doc: dict[str, Any], path: str) -> np.dtype:
             path, f"dtype {name!r} is not supported; expected \"float32\" or \"float64\"", fmt=FMT,
             key="dtype",
         )
-    return dt  # type: ignore[return-value]
+    return dt
 
 
 def _count(value: Any) -> int:

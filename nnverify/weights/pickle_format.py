@@ -92,7 +92,7 @@ class _DtypeSpec:
                 "dtype state is not a plain float dtype's (fields, subarrays and flags are refused)"
             )
         if state[1] in ("<", ">"):
-            self.dtype = self.dtype.newbyteorder(state[1])
+            self.dtype = self.dtype.newbyteorder("<" if state[1] == "<" else ">")
 
 
 class _ArraySpec:
