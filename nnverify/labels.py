@@ -51,7 +51,7 @@ def check_labels(labels: Any, n_rows: int, source: str) -> np.ndarray:
         bad = ~(np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2.0**62))
         if bad.any():
             i = int(np.argmax(bad))
-            raise InputsError(f"{source}: label {arr[i]!r} (row {i}) is not a whole number; labels "
+            raise InputsError(f"{source}: label {float(arr[i])!r} (row {i}) is not a whole number; labels "
                               "are class numbers 0, 1, 2, ...")
     elif arr.dtype == np.uint64 and arr.size and int(arr.max()) >= 2**63:
         i = int(np.argmax(arr))
