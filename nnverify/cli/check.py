@@ -86,7 +86,8 @@ def inputs_line(args: argparse.Namespace, network: Network, inputs: Inputs) -> s
         low, high, why = sample_range(args, network)
         return f"inputs: {args.samples} drawn uniformly from [{low:g}, {high:g}) with seed {args.seed} ({why})"
     if args.inputs == MNIST_DIGITS:
-        return (f"inputs: {len(inputs)} real MNIST digits (mnist-digits; MNIST database, CC BY-SA 3.0) "
+        return (f"inputs: {len(inputs)} real MNIST digit{'' if len(inputs) == 1 else 's'} (mnist-digits; "
+                "MNIST database, CC BY-SA 3.0) "
                 "as the book normalises them, pixels / 255 in float32, with labels")
     return None
 
