@@ -145,3 +145,61 @@ def test_the_cli_says_when_it_recognised_a_file(capsys: pytest.CaptureFixture[st
     assert "recognised by content: using sigmoid -> sigmoid -> softmax and input domain [0, 1]" in err
     main(["forward", "--weights", "book-mnist", "--inputs", "mnist-digits", "--first", "1"])
     assert capsys.readouterr().err == ""  # the built-in name needs no note
+
+
+# -- the domain as the default input range, and the hint --------------------------------------
+
+@pytest.fixture(autouse=True)
+def _in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(DATA.parents[1])  # the examples/ paths below are the README's
+
+def _lines(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, list[str], str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def test_check_samples_come_from_the_domain_and_a_header_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = _lines(capsys, ["check", "--weights", "book-mnist", "--samples", "3"])
+    assert out[3] == "inputs: 3 drawn uniformly from [0, 1) with seed 0 (the network's input domain [0, 1])"
+    _, out, _ = _lines(capsys, ["check", "--samples", "3"])
+    assert out[3] == "inputs: 3 drawn uniformly from [0, 1) with seed 0 (the default; the network declares no input domain)"
+    _, out, _ = _lines(capsys, ["check", "--weights", "book-mnist", "--samples", "3", "--low", "0.25"])
+    assert out[3] == "inputs: 3 drawn uniformly from [0.25, 1) with seed 0 (--low/--high)"
+
+
+def test_test_draws_from_the_domain_and_the_reproduce_command_names_only_given_ranges(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _, out, _ = _lines(capsys, ["test", "--weights", "book-mnist", "--only", "agreement", "--examples", "3"])
+    assert out[3] == "inputs: every value in [0, 1] (the network's input domain)"
+    net = book_network().with_domain((-2.0, 3.5))
+    path = tmp_path / "w.json"
+    save_network(net, path)
+    code, out, _ = _lines(capsys, ["test", "--weights", str(path), "--only", "agreement", "--examples", "3", "--json"])
+    doc = json.loads("\n".join(out))
+    assert code == 0 and all(-2.0 <= v <= 3.5 for v in doc["properties"][0]["worst"]["input"])
+    _, out, _ = _lines(capsys, ["test", "--impl", "examples/broken_missing_bias.py:forward", "--only", "agreement",
+                                "--examples", "5", "--high", "2"])
+    assert out[3] == "inputs: every value in [-10, 2] (--low/--high)"
+    reproduce = [line for line in out if "reproduce:" in line][0]
+    assert reproduce.endswith("--impl examples/broken_missing_bias.py:forward --high 2.0") and "--low" not in reproduce
+
+
+def test_the_books_predict_passes_on_the_pickle_by_path(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _lines(capsys, ["test", "--weights", str(PKL), "--impl", "examples/ch03_mnist.py:predict",
+                                     "--examples", "5"])
+    assert code == 0 and "recognised by content" in err
+    assert "8 properties: 4 passed, 0 failed, 4 skipped" in out
+
+
+def test_a_softmax_forward_under_an_identity_output_gets_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _lines(capsys, ["test", "--weights", str(PKL), "--activations", "sigmoid,sigmoid,identity",
+                                   "--impl", "examples/ch03_mnist.py:predict", "--only", "agreement", "--examples", "5"])
+    assert code == 1
+    assert out[-1] == ("hint: your forward's outputs look like probabilities (in [0, 1], summing to 1) but the "
+                       "network's output layer is identity; if your code ends in softmax, add --activations "
+                       "sigmoid,sigmoid,softmax")
+    code, out, _ = _lines(capsys, ["test", "--impl", "examples/broken_missing_bias.py:forward", "--only", "agreement",
+                                   "--examples", "5"])
+    assert code == 1 and not any(line.startswith("hint:") for line in out)  # wrong, but not probabilities
