@@ -23,7 +23,7 @@ from nnverify.inputs import Inputs
 from nnverify.model import Activation, Network
 
 if TYPE_CHECKING:
-    from nnverify.compare import OutputResult
+    from nnverify.compare import CheckReport, OutputResult
     from nnverify.predictions import Prediction, Predictions
 
 HELP = "check the NumPy forward pass against certified exact values, with a derived error bound"
@@ -137,6 +137,34 @@ def prediction_lines(preds: Predictions, inputs: Inputs, dtype: object) -> list[
     return lines
 
 
+def _print_outputs(report: CheckReport, preds: Predictions | None, inputs: Inputs,
+                   args: argparse.Namespace) -> None:
+    """Every output of every input (up to ten inputs, or ``--all``), else the outputs not ok."""
+    N = report.x.shape[0]
+    listing = args.all or N <= _LIST_MAX_INPUTS
+    by_input: dict[int, list[OutputResult]] = {}
+    for r in report.results:
+        by_input.setdefault(r.input, []).append(r)
+    if listing:
+        for i in range(N):
+            xs = report.x[i]
+            shown = ", ".join(np.format_float_positional(v, unique=True, trim="-") for v in xs[:6])
+            more = f", ... ({len(xs)} values)" if len(xs) > 6 else ""
+            where = "" if inputs.index is None else f" (#{int(inputs.index[i])} of {inputs.source})"
+            print(f"input {i + 1}{where}: x = [{shown}{more}]")
+            for r in by_input[i]:
+                print(_row(r, args.digits))
+            if preds is not None:
+                print(_prediction_row(preds.rows[i]))
+    else:
+        bad = [r for r in report.results if not r.ok]
+        for r in bad[:20]:
+            print(f"input {r.input + 1}:")
+            print(_row(r, args.digits))
+        if len(bad) > 20:
+            print(f"... and {len(bad) - 20} more outputs not ok (--json or --all lists them)")
+
+
 def run(args: argparse.Namespace) -> int:
     from nnverify.certified import check_prec
     from nnverify.compare import check  # the oracle loads python-flint: only when used
@@ -178,28 +206,7 @@ def run(args: argparse.Namespace) -> int:
     source = inputs_line(args, network, inputs)
     if source is not None:
         print(source)
-    listing = args.all or N <= _LIST_MAX_INPUTS
-    by_input: dict[int, list[OutputResult]] = {}
-    for r in report.results:
-        by_input.setdefault(r.input, []).append(r)
-    if listing:
-        for i in range(N):
-            xs = report.x[i]
-            shown = ", ".join(np.format_float_positional(v, unique=True, trim="-") for v in xs[:6])
-            more = f", ... ({len(xs)} values)" if len(xs) > 6 else ""
-            where = "" if inputs.index is None else f" (#{int(inputs.index[i])} of {inputs.source})"
-            print(f"input {i + 1}{where}: x = [{shown}{more}]")
-            for r in by_input[i]:
-                print(_row(r, args.digits))
-            if preds is not None:
-                print(_prediction_row(preds.rows[i]))
-    else:
-        bad = [r for r in report.results if not r.ok]
-        for r in bad[:20]:
-            print(f"input {r.input + 1}:")
-            print(_row(r, args.digits))
-        if len(bad) > 20:
-            print(f"... and {len(bad) - 20} more outputs not ok (--json or --all lists them)")
+    _print_outputs(report, preds, inputs, args)
     counts = report.counts()
     total = len(report.results)
     print(f"checked {N} input(s) x {report.y.shape[1]} output(s) = {total}: {counts['ok']} ok, "
