@@ -15,7 +15,7 @@ import sys
 import time
 
 from nnverify import book_network, load_network
-from nnverify.properties import PROFILES, SuiteConfig, run_suite
+from nnverify.suite import PROFILES, SuiteConfig, run_suite
 
 
 def _measure(ctx: SuiteConfig, examples: int, seed: int) -> tuple[dict[str, tuple[int, float, str]], float]:

@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import zipfile
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from nnverify.errors import InputsError, LimitError, WeightsFileError
-from nnverify.exact import literal_to_float, parse_literal, round_to_dtype
+from nnverify.errors import InputsError, LimitError, UsageError, WeightsFileError
+from nnverify.files import read_user_file
 from nnverify.labels import check_labels, label_literal
 from nnverify.limits import DEFAULT_LIMITS, Limits
+from nnverify.model import Network
+from nnverify.modes import Mode
+from nnverify.numeric import check_inputs
+from nnverify.rationals import literal_to_float, parse_literal, round_to_dtype
 
-__all__ = ["Inputs", "parse_x", "load_inputs", "load_labels", "sample_inputs"]
+__all__ = ["Inputs", "parse_x", "load_inputs", "load_labels", "sample_inputs", "input_rationals"]
 
 #: The column of a CSV header that holds the labels.
 LABEL_COLUMN = "label"
@@ -157,22 +161,7 @@ def _check_finite_array(arr: np.ndarray, source: str) -> np.ndarray:
 def _read_file(path: str | os.PathLike[str], limits: Limits, what: str) -> bytes:
     """The bytes of a regular file, refused above ``limits`` before they are all read."""
     source = str(path)
-    try:
-        st = os.stat(source)
-        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
-            # a FIFO would block open(); /dev/zero never ends
-            raise InputsError(
-                f"{source}: is not a regular file (a device, pipe or socket); give {what}"
-            )
-        limits.check_file_size(st.st_size, source)
-        with open(source, "rb") as fh:
-            return limits.read_bounded(fh, source)
-    except FileNotFoundError:
-        raise InputsError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise InputsError(f"{source}: is a folder; give {what}") from None
-    except OSError as exc:
-        raise InputsError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+    return read_user_file(source, limits, lambda why: InputsError(f"{source}: {why}"), what=what)
 
 
 def _npy_header(fh: BinaryIO) -> tuple[tuple[int, ...], np.dtype]:
@@ -372,3 +361,29 @@ def sample_inputs(
     rng = np.random.default_rng(seed)
     values = rng.uniform(low, high, size=(count, n_inputs))
     return Inputs(values, None, f"--samples {count} --low {low} --high {high} --seed {seed}")
+
+
+def input_rationals(
+    network: Network, x: Any, mode: Mode
+) -> tuple[np.ndarray, tuple[tuple[Fraction, ...], ...] | None]:
+    """The inputs as the float array NumPy sees ``(N, n)`` and the exact rationals the model uses.
+
+    Binary mode (and any input without literal text): the exact value of each float after the
+    cast to the network's dtype; the second item is then None (the floats *are* the exact
+    values). Decimal mode with an :class:`Inputs` that kept its text: the rationals the text says.
+    """
+    if isinstance(x, Inputs):
+        floats = x.as_dtype(network.dtype)
+        if floats.shape[1] != network.n_inputs:
+            check_inputs(network, floats)  # raises the one-line width error
+        if mode is Mode.DECIMAL and x.text is not None:
+            try:
+                exact = tuple(tuple(parse_literal(t) for t in row) for row in x.text)
+            except ValueError as exc:  # Inputs built by hand with bad text
+                raise UsageError(f"{x.source}: {exc}") from None
+            return floats, exact
+        return floats, None
+    floats = check_inputs(network, x)
+    if floats.ndim == 1:
+        floats = floats[None, :]
+    return floats, None

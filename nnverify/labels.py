@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nnverify.errors import InputsError, UsageError
-from nnverify.exact import parse_literal
+from nnverify.rationals import parse_literal
 
 __all__ = ["check_labels", "check_label_range", "label_literal", "select_rows"]
 

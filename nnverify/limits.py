@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from nnverify.errors import LimitError
 
@@ -38,20 +37,6 @@ class Limits:
                 f"{where} is {size:,} bytes, above the limit of {self.max_file_bytes:,}; "
                 f"raise it with --max-file-mb {mb}"
             )
-
-    def read_bounded(self, fh: BinaryIO, where: str) -> bytes:
-        """Read ``fh`` to its end in 1 MiB pieces, refusing it once it passes ``max_file_bytes``.
-
-        Never ``read(limit)``: Python allocates what it is asked for, so a huge limit would
-        allocate (or overflow) before reading a byte; and /proc files report size 0.
-        """
-        chunks: list[bytes] = []
-        total = 0
-        while chunk := fh.read(1 << 20):
-            total += len(chunk)
-            self.check_file_size(total, where)
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def check_inputs(self, n: int, where: str) -> None:
         if n > self.max_inputs:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from nnverify.errors import NetworkError, UsageError
 
-__all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "check_domain"]
+__all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "check_domain", "network_cache"]
 
 #: The dtypes a network may have. The dtype is part of the model: float32 weights stay float32.
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -37,7 +38,7 @@ class Activation(enum.Enum):
     SOFTMAX = "softmax"
 
     @classmethod
-    def parse(cls, text: str | Activation) -> Activation:
+    def parse(cls, text: Activation | str) -> Activation:
         """Return the activation named ``text`` (case-insensitive), or raise a one-line error."""
         if isinstance(text, Activation):
             return text
@@ -302,3 +303,18 @@ class Network:
             out[f"W{l}"] = np.array(layer.W, copy=True)
             out[f"b{l}"] = np.array(layer.b, copy=True)
         return out
+
+
+def network_cache(network: Network, name: str) -> dict[Any, Any]:
+    """A cache dict kept on ``network`` itself, for values derived from it (models, matrices, |W|).
+
+    A derived value often refers back to its network (a SymPy model does), so a
+    ``WeakKeyDictionary`` keyed by the network would keep every network alive forever; a cache
+    on the network is a cycle the garbage collector frees with it. It is not part of equality.
+    """
+    attr = f"_nnverify_{name}_cache"
+    cache: dict[Any, Any] | None = network.__dict__.get(attr)
+    if cache is None:
+        cache = {}
+        object.__setattr__(network, attr, cache)  # frozen dataclass: a private slot, not a field
+    return cache

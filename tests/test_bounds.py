@@ -76,10 +76,10 @@ def test_gamma_and_float_up():
 
 def test_rounding_model_constants_are_stated_and_derived():
     c = DEFAULT_ROUNDING.constants(np.float64)
-    assert c["k"] == 2  # exp/tanh within 2 ulps of float64 assumed
-    assert 10 <= c["c_rel"] < 10.001  # (4k + 2) u + O(u^2) for exp(a)/(1+exp(a))
-    assert 3 <= c["c_abs"] < 3.001  # (k + 1) u for 0.5*(1+tanh(a/2))
-    assert DEFAULT_ROUNDING.constants(np.float32)["k"] == 4
+    assert c.k == 2  # exp/tanh within 2 ulps of float64 assumed
+    assert 10 <= c.c_rel < 10.001  # (4k + 2) u + O(u^2) for exp(a)/(1+exp(a))
+    assert 3 <= c.c_abs < 3.001  # (k + 1) u for 0.5*(1+tanh(a/2))
+    assert DEFAULT_ROUNDING.constants(np.float32).k == 4
 
 
 def test_book_network_bound_covers_numpy_and_is_within_100x_of_its_error():

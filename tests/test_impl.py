@@ -1,4 +1,4 @@
-"""nnverify.impl: loading a user's function, and turning every fault of theirs into data."""
+"""nnverify.under_test: loading a user's function, and turning every fault of theirs into data."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import nnverify
-from nnverify.impl import (
+from nnverify.under_test import (
     ForwardUnderTest,
     ImplementationError,
     ImplementationFailed,

@@ -17,6 +17,7 @@ from corpus import hostile as H
 
 from nnverify.cli import SUBCOMMANDS
 from nnverify.errors import LimitError
+from nnverify.files import read_bounded
 from nnverify.limits import Limits
 
 
@@ -226,10 +227,10 @@ def test_read_bounded_stops_as_soon_as_the_limit_is_passed() -> None:
 
     lim = Limits(max_file_bytes=3 * 2**20)
     with pytest.raises(LimitError, match="above the limit of 3,145,728; raise it with --max-file-mb 4"):
-        lim.read_bounded(io.BufferedReader(Endless()), "endless")
+        read_bounded(io.BufferedReader(Endless()), lim, "endless")
     assert Endless.calls < 10
     reliability.record("limits", "error")
-    assert lim.read_bounded(io.BytesIO(b"x" * 100), "small") == b"x" * 100
+    assert read_bounded(io.BytesIO(b"x" * 100), lim, "small") == b"x" * 100
 
 
 def test_proc_files_of_size_zero_are_still_read(capsys: pytest.CaptureFixture[str]) -> None:

@@ -99,7 +99,7 @@ def _payloads(t: Trace) -> dict[str, tuple[str, str, tuple[Any, ...]]]:
         "numpy.lib.format.read_array": ("numpy.lib.format", "read_array", ()),
         "copyreg._reconstructor": ("copyreg", "_reconstructor", ()),
         "_codecs.decode": ("_codecs", "decode", (b"x", "rot13")),
-        "nnverify.io.atomic_write_bytes": ("nnverify.io", "atomic_write_bytes",
+        "nnverify.files.atomic_write_bytes": ("nnverify.files", "atomic_write_bytes",
                                            (str(t.marker), b"x")),
         "__main__.anything": ("__main__", "anything", ()),
     }
@@ -147,7 +147,7 @@ def _names() -> list[str]:
         "numpy.save", "numpy.load", "numpy.frombuffer", "numpy.fromfile",
         "numpy.testing.runstring", "numpy.ctypeslib.load_library",
         "numpy._core.multiarray.scalar", "numpy.lib.format.read_array", "copyreg._reconstructor",
-        "_codecs.decode", "nnverify.io.atomic_write_bytes", "__main__.anything",
+        "_codecs.decode", "nnverify.files.atomic_write_bytes", "__main__.anything",
     ]
 
 

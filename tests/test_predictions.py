@@ -19,6 +19,7 @@ from nnverify.datasets import mnist_digits
 from nnverify.errors import InputsError, UsageError
 from nnverify.modes import Mode
 from nnverify.predictions import certified_digits, looks_like_probabilities, predictions
+from nnverify.status import Verdict
 
 # -- the rule on hand-made reports -------------------------------------------------------------
 
@@ -41,7 +42,7 @@ def _report(rows: list[list[tuple[float, float, float]]], observed: list[list[fl
             exact = Enclosure(Fraction(v) - Fraction(rad), Fraction(v) + Fraction(rad))
             value = v if observed is None else observed[i][k]
             kw = dict(input=i, output=k, exact=exact, value=value, abs_error=0.0, rel_error=0.0, ulp=0.0,
-                      bound_abs=bound, bound_ulp=0.0, status="ok")
+                      bound_abs=bound, bound_ulp=0.0, status=Verdict.OK)
             results.append(_WithProb(**kw, prob_bound_abs=prob[i][k]) if prob else OutputResult(**kw))  # type: ignore[arg-type]
     y = np.array([[v for v, _, _ in row] for row in rows] if observed is None else observed)
     return CheckReport(_NET3, np.dtype(np.float64), Mode.BINARY, np.zeros((len(rows), 3)), y, tuple(results))

@@ -15,18 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnverify
-from nnverify.impl import ForwardUnderTest, UserFunction, load_function
 from nnverify.model import Layer, Network
-from nnverify.properties import (
+from nnverify.strategies import inputs, networks
+from nnverify.suite import (
     PROPERTIES,
-    IdentityOutput,
     LawBroken,
     SuiteConfig,
     property_names,
     run_property,
     run_suite,
 )
-from nnverify.strategies import inputs, networks
+from nnverify.suite.laws.structure import IdentityOutput
+from nnverify.under_test import ForwardUnderTest, UserFunction, load_function
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 N = 25  # examples per property in these tests (the ci profile of the CLI runs more)
@@ -123,15 +123,15 @@ def test_a_broken_implementation_is_caught_with_a_readable_counterexample(
     impl = ForwardUnderTest(fn) if role == "forward" else ForwardUnderTest(**{role: fn})
     res = run_property(prop, SuiteConfig(nnverify.book_network(), impl), max_examples=100)
     assert res.status == "failed"
-    assert res.counterexample is not None and law in res.counterexample["law"]
-    assert "input" in res.counterexample and res.reason and "\n" not in res.reason
+    assert res.counterexample is not None and law in res.counterexample.law
+    assert "input" in res.counterexample.details and res.reason and "\n" not in res.reason
 
 
 def test_the_books_1d_softmax_fails_batch_consistency_inside_a_softmax_network() -> None:
     net = nnverify.book_network().with_activations(["sigmoid", "sigmoid", "softmax"])
     impl = ForwardUnderTest(softmax=_fn("broken_softmax_1d.py:softmax", "softmax"))
     res = run_property("batch-consistency", SuiteConfig(net, impl), max_examples=50)
-    assert res.status == "failed" and "a batch gives the rows" in res.counterexample["law"]  # type: ignore[index]
+    assert res.status == "failed" and "a batch gives the rows" in res.counterexample.law
 
 
 def test_sigmoid_range_catches_a_value_above_one(tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_sigmoid_range_catches_a_value_above_one(tmp_path: Path) -> None:
         """, "above", "sigmoid")
     res = run_property("sigmoid-range", SuiteConfig(nnverify.book_network(), ForwardUnderTest(sigmoid=fn)),
                        max_examples=100)
-    assert res.status == "failed" and res.counterexample["law"] == "float sigmoid in [0, 1]"  # type: ignore[index]
+    assert res.status == "failed" and res.counterexample.law == "float sigmoid in [0, 1]"
 
 
 def test_sigmoid_symmetry_catches_a_constant_offset(tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_sigmoid_symmetry_catches_a_constant_offset(tmp_path: Path) -> None:
     res = run_property("sigmoid-symmetry", SuiteConfig(nnverify.book_network(), ForwardUnderTest(sigmoid=fn)),
                        max_examples=100)
     assert res.status == "failed"
-    assert res.counterexample["law"] == "sigma(-a) = 1 - sigma(a) within bound"  # type: ignore[index]
+    assert res.counterexample.law == "sigma(-a) = 1 - sigma(a) within bound"
 
 
 def test_softmax_laws_catch_a_sum_off_by_more_than_the_bound(tmp_path: Path) -> None:
@@ -181,7 +181,7 @@ class _NudgedIdentity(ForwardUnderTest):
 
 def test_identity_output_is_bitwise_and_catches_a_one_ulp_change() -> None:
     res = run_property("identity-output", SuiteConfig(nnverify.book_network(), _NudgedIdentity()), max_examples=10)
-    assert res.status == "failed" and res.counterexample["law"] == "y equals a^(L) bitwise"  # type: ignore[index]
+    assert res.status == "failed" and res.counterexample.law == "y equals a^(L) bitwise"
 
 
 def test_identity_output_model_check_fails_for_a_sigmoid_output() -> None:
@@ -225,7 +225,7 @@ def test_a_hang_stops_the_property_and_skips_the_rest() -> None:
     result = run_suite(SuiteConfig(nnverify.book_network(), ForwardUnderTest(fn)), max_examples=5)
     by_name = {r.name: r for r in result.results}
     assert by_name["agreement"].status == "failed"
-    assert by_name["agreement"].counterexample["failure"]["kind"] == "timeout"  # type: ignore[index]
+    assert by_name["agreement"].counterexample.is_timeout
     assert by_name["batch-consistency"].reason == "not run: the implementation under test hung in agreement"
 
 
@@ -262,18 +262,21 @@ def test_an_exception_inside_nnverify_is_reported_as_an_internal_error(monkeypat
     monkeypatch.setattr(nnverify.compare, "check_outputs", broken)
     res = run_property("agreement", SuiteConfig(nnverify.book_network()), max_examples=5)
     assert res.status == "failed"
-    assert res.counterexample["law"].startswith("internal error in nnverify")  # type: ignore[index]
-    assert res.counterexample["message"] == "OverflowError: integer division result too large for a float"  # type: ignore[index]
+    assert res.counterexample.law.startswith("internal error in nnverify")
+    assert res.counterexample.message == "OverflowError: integer division result too large for a float"
 
 
 def test_non_finite_numbers_become_strings_in_json() -> None:
-    from nnverify.properties import PropertyResult
+    from nnverify.status import PropertyStatus
+    from nnverify.suite import Counterexample, PropertyResult
 
-    res = PropertyResult("agreement", "failed", 1, "x", {"ulp": float("inf"), "v": [float("nan")]}, {"of_bound": float("inf")})
+    cex = Counterexample("a law", "broken", details={"ulp": float("inf"), "v": [float("nan")]})
+    res = PropertyResult("agreement", PropertyStatus.FAILED, 1, "x", cex, {"of_bound": float("inf")})
     import json
 
     doc = json.loads(json.dumps(res.to_json(), allow_nan=False))
-    assert doc["counterexample"] == {"ulp": "inf", "v": ["nan"]} and doc["worst"] == {"of_bound": "inf"}
+    assert doc["counterexample"] == {"law": "a law", "message": "broken", "ulp": "inf", "v": ["nan"]}
+    assert doc["worst"] == {"of_bound": "inf"}
 
 
 def test_the_progress_callback_is_called_once_per_example() -> None:

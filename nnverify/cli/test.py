@@ -6,7 +6,7 @@ import argparse
 import os
 import shlex
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from nnverify.cli.common import (
 from nnverify.errors import UsageError
 from nnverify.model import Activation, Network
 
+if TYPE_CHECKING:
+    from nnverify.suite import PropertyResult
+
 HELP = "property-based tests (Hypothesis) of a forward pass against the exact model"
 
 _DEFAULT_LOW, _DEFAULT_HIGH = -10.0, 10.0
@@ -31,8 +34,8 @@ def _profile_default() -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from nnverify.impl import DEFAULT_TIMEOUT
-    from nnverify.properties import PROFILES, property_names
+    from nnverify.suite.config import PROFILES, PROPERTY_NAMES
+    from nnverify.under_test.calls import DEFAULT_TIMEOUT
 
     add_network_arguments(p)
     g = p.add_argument_group("implementation under test (default: nnverify's NumPy forward pass)")
@@ -54,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="examples per property (overrides --profile)")
     r.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0): same seed, same run")
     r.add_argument("--only", metavar="NAME", action="append", default=None,
-                   help="run only this property (repeatable, or comma-separated): " + ", ".join(property_names()))
+                   help="run only this property (repeatable, or comma-separated): " + ", ".join(PROPERTY_NAMES))
     r.add_argument("--random-networks", action="store_true",
                    help="also draw random networks of the same depth and activations (random widths, weights)")
     r.add_argument("--low", type=float, default=None,
@@ -68,12 +71,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _only(args: argparse.Namespace) -> list[str] | None:
     if not args.only:
         return None
-    from nnverify.properties import property_names
+    from nnverify.suite.config import PROPERTY_NAMES
 
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     for n in names:
-        if n not in property_names():
-            raise UsageError(f"--only {n!r} is not a property; expected one of {', '.join(property_names())}")
+        if n not in PROPERTY_NAMES:
+            raise UsageError(f"--only {n!r} is not a property; expected one of {', '.join(PROPERTY_NAMES)}")
     return names
 
 
@@ -112,15 +115,15 @@ def _softmax_hint(network: Network, impl: Any, result: Any, low: float, high: fl
     Only after ``agreement`` failed on values (the user's code ran and returned): the user's
     forward is then called once more, on the middle of the input range.
     """
-    from nnverify.impl import ImplementationHung
     from nnverify.numeric import forward
     from nnverify.predictions import looks_like_probabilities
+    from nnverify.under_test import ImplementationHung
 
     if impl.user_forward is None or network.activations[-1] is not Activation.IDENTITY \
             or network.n_outputs < 2:
         return None
     agreement = [r for r in result.results if r.name == "agreement" and r.status == "failed"]
-    if not agreement or (agreement[0].counterexample or {}).get("failure"):
+    if not agreement or agreement[0].counterexample is None or agreement[0].counterexample.failure is not None:
         return None
     x = np.full(network.n_inputs, (low + high) / 2, dtype=network.dtype)
     try:
@@ -147,33 +150,32 @@ def _fmt_value(v: Any, *, limit: int = 12) -> str:
     return str(v)
 
 
-def _print_failure(res: Any, command: str) -> None:
-    cex = res.counterexample or {}
-    print(f"\nFAILED {res.name}: {cex.get('law', '')}")
-    print(f"  {cex.get('message', '')}")
-    net = cex.get("network")
-    if isinstance(net, dict):
-        print(f"  network: {net.get('describe')}")
-        if "weights" in net:
-            print("  weights: " + ", ".join(f"{k}={_fmt_value(v)}" for k, v in net["weights"].items()))
-    for key in ("input", "output", "exact", "observed", "ulp", "bound_ulp", "row", "layer", "permutation", "shift"):
-        if key in cex:
-            extra = ""
-            if key == "exact" and "exact_radius" in cex:
-                extra = f" (shown to 20 digits; certified enclosure radius {cex['exact_radius']:.2g})"
-            print(f"  {key}: {_fmt_value(cex[key])}{extra}")
-    failure = cex.get("failure")
-    if failure and failure.get("frame"):
-        fr = failure["frame"]
-        func = f" in {fr['function']}" if fr["function"] else ""
-        print(f"  in your code: {fr['file']}:{fr['line']}{func}: {fr['code']}")
+def _print_failure(res: PropertyResult, command: str) -> None:
+    cex = res.counterexample
+    if cex is None:
+        return
+    print(f"\nFAILED {res.name}: {cex.law}")
+    print(f"  {cex.message}")
+    if cex.network is not None:
+        print(f"  network: {cex.network.get('describe')}")
+        if "weights" in cex.network:
+            print("  weights: " + ", ".join(f"{k}={_fmt_value(v)}" for k, v in cex.network["weights"].items()))
+    for key, value in cex.shown():
+        extra = ""
+        if key == "exact" and "exact_radius" in cex.details:
+            extra = f" (shown to 20 digits; certified enclosure radius {cex.details['exact_radius']:.2g})"
+        print(f"  {key}: {_fmt_value(value)}{extra}")
+    frame = cex.failure.frame if cex.failure is not None else None
+    if frame is not None:
+        func = f" in {frame.function}" if frame.function else ""
+        print(f"  in your code: {frame.file}:{frame.line}{func}: {frame.code}")
     print(f"  reproduce: {command}")
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnverify.impl import ForwardUnderTest, load_function
     from nnverify.progress import Progress
-    from nnverify.properties import PROFILES, PROPERTIES, SuiteConfig, run_suite
+    from nnverify.suite import PROFILES, PROPERTIES, SuiteConfig, run_suite
+    from nnverify.under_test import ForwardUnderTest, load_function
 
     if args.list:
         for prop in PROPERTIES:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnverify.errors import NNVerifyError, UsageError
-from nnverify.io import atomic_write_bytes, check_can_overwrite
+from nnverify.files import atomic_write_bytes, check_can_overwrite
 from nnverify.report.compile import DEFAULT_TIMEOUT, CompileResult, TexError, TexNotFoundError, compile_pdf
 from nnverify.report.document import MARKER
 

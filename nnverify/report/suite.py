@@ -1,4 +1,4 @@
-"""Running the property suite (:mod:`nnverify.properties`) for a report's "Property tests" section."""
+"""Running the property suite (:mod:`nnverify.suite`) for a report's "Property tests" section."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ REPORT_EXAMPLES = 20
 
 
 def summary_from_suite(result: object) -> TestSummary:
-    """A :class:`TestSummary` from a :class:`nnverify.properties.SuiteResult`."""
-    from nnverify.properties import PROPERTIES
+    """A :class:`TestSummary` from a :class:`nnverify.suite.SuiteResult`."""
+    from nnverify.suite import PROPERTIES
 
     summaries = {p.name: p.summary for p in PROPERTIES}
     rows = []
@@ -35,6 +35,6 @@ def run_property_suite(network: Network, *, seed: int = 0, examples: int = REPOR
         seed: Hypothesis seed (same seed, same examples, same summary).
         examples: examples per property.
     """
-    from nnverify.properties import SuiteConfig, run_suite
+    from nnverify.suite import SuiteConfig, run_suite
 
     return summary_from_suite(run_suite(SuiteConfig(network), max_examples=examples, seed=seed))

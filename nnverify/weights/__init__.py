@@ -7,11 +7,11 @@ pickle (restricted: only NumPy arrays). Built-in names: ``book`` and ``book-mnis
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from nnverify.errors import WeightsFileError
+from nnverify.files import read_user_file
 from nnverify.limits import DEFAULT_LIMITS, Limits
 from nnverify.model import Activation, Network
 from nnverify.weights.builtin import (
@@ -116,28 +116,9 @@ def load_network(
             book_mnist_bytes(), "book-mnist", activations=acts, limits=limits, name="book-mnist"
         )
     path = str(source)
-    try:
-        st = os.stat(path)
-        if os.path.isdir(path):
-            raise WeightsFileError(path, "is a folder; give a weights file")
-        if not stat.S_ISREG(st.st_mode):  # a FIFO would block open(); /dev/zero never ends
-            raise WeightsFileError(
-                path, "is not a regular file (a device, pipe or socket); give a weights file"
-            )
-        limits.check_file_size(st.st_size, path)
-        with open(path, "rb") as fh:
-            raw = limits.read_bounded(fh, path)
-    except FileNotFoundError:
-        names = ", ".join(BUILTIN_NAMES)
-        raise WeightsFileError(
-            path, f"no such file (built-in names are: {names})"
-        ) from None
-    except PermissionError:
-        raise WeightsFileError(path, "cannot be read: permission denied") from None
-    except IsADirectoryError:
-        raise WeightsFileError(path, "is a folder; give a weights file") from None
-    except OSError as exc:
-        raise WeightsFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    names = ", ".join(BUILTIN_NAMES)
+    raw = read_user_file(path, limits, lambda why: WeightsFileError(path, why), what="a weights file",
+                         missing=f"no such file (built-in names are: {names})")
     return read_network_bytes(raw, path, activations=activations, limits=limits)
 
 
@@ -154,7 +135,7 @@ def network_bytes(network: Network, fmt: str) -> bytes:
 
 def save_network(network: Network, path: str | os.PathLike[str], fmt: str | None = None) -> None:
     """Write ``network`` atomically; the format follows the extension unless given."""
-    from nnverify.io import atomic_write_bytes
+    from nnverify.files import atomic_write_bytes
 
     if fmt is None:
         fmt = "npz" if str(path).lower().endswith(".npz") else "json"

@@ -1,15 +1,65 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Files: one bounded read of a user's file, and atomic writes (a reader sees the old file or the
+new one, never half of one)."""
 
 from __future__ import annotations
 
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from nnverify.errors import NNVerifyError
+from nnverify.limits import Limits
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "check_can_overwrite"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "check_can_overwrite", "read_bounded", "read_user_file"]
+
+
+def read_bounded(fh: BinaryIO, limits: Limits, where: str) -> bytes:
+    """Read ``fh`` to its end in 1 MiB pieces, refusing it once it passes ``limits.max_file_bytes``.
+
+    Never ``read(limit)``: Python allocates what it is asked for, so a huge limit would
+    allocate (or overflow) before reading a byte; and /proc files report size 0.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := fh.read(1 << 20):
+        total += len(chunk)
+        limits.check_file_size(total, where)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_user_file(
+    path: str, limits: Limits, fail: Callable[[str], NNVerifyError], *, what: str, missing: str = "no such file"
+) -> bytes:
+    """The bytes of the regular file ``path``, within ``limits``; every problem is ``fail(reason)``.
+
+    Args:
+        path: the file.
+        limits: its size limit (checked on the size the file reports, then while reading).
+        fail: makes the error to raise from a one-line reason (the caller adds the path).
+        what: what the file should be, for the fix ("a weights file").
+        missing: the reason given when the file does not exist.
+    """
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise fail(f"is a folder; give {what}")
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block open(); /dev/zero never ends
+            raise fail(f"is not a regular file (a device, pipe or socket); give {what}")
+        limits.check_file_size(st.st_size, path)
+        with open(path, "rb") as fh:
+            return read_bounded(fh, limits, path)
+    except FileNotFoundError:
+        raise fail(missing) from None
+    except PermissionError:
+        raise fail("cannot be read: permission denied") from None
+    except IsADirectoryError:
+        raise fail(f"is a folder; give {what}") from None
+    except OSError as exc:
+        raise fail(f"cannot be read ({exc.strerror or exc})") from None
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

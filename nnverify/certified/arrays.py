@@ -1,0 +1,120 @@
+"""Ball arrays: enclosures of many exact values at once, as float64 midpoints and radii.
+
+A :class:`BallArray` says: each exact value lies in the real interval ``[mid - rad, mid + rad]``
+(``rad >= 0``, ``inf`` when nothing is known). It is what vectorized code (bounds, fast
+certified paths) works with; :func:`from_arb` makes one, rigorously, from ``arb`` balls, and
+:class:`BallPass` holds one for every layer's ``a`` and ``z``.
+
+Outward rounding in NumPy: every float operation here is correctly rounded to nearest (IEEE
+binary64, no flush-to-zero), so the exact result of one operation lies strictly within one ulp
+of the computed one and :func:`up` (``nextafter(x, +inf)``) of it is an upper bound — for
+normal and subnormal results alike. A radius is always rounded up that way after each step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flint import arb, ctx
+
+from nnverify.certified.certify import CertifiedPass
+
+__all__ = ["BallArray", "BallPass", "from_arb", "ball_pass", "up", "down"]
+
+
+def up(x: np.ndarray) -> np.ndarray:
+    """The next float64 above each entry: an upper bound of the exact result of one rounded operation."""
+    return np.asarray(np.nextafter(x, np.inf))
+
+
+def down(x: np.ndarray) -> np.ndarray:
+    """The next float64 below each entry: a lower bound of the exact result of one rounded operation."""
+    return np.asarray(np.nextafter(x, -np.inf))
+
+
+@dataclass(frozen=True, eq=False)
+class BallArray:
+    """Exact values enclosed as ``[mid - rad, mid + rad]`` (real intervals), elementwise.
+
+    Args:
+        mid: float64 midpoints.
+        rad: float64 radii, same shape, ``>= 0`` (``inf`` allowed).
+    """
+
+    mid: np.ndarray
+    rad: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.mid.shape != self.rad.shape:
+            raise ValueError(f"mid has shape {self.mid.shape} but rad has {self.rad.shape}")
+        if self.mid.dtype != np.float64 or self.rad.dtype != np.float64:
+            raise ValueError("a BallArray holds float64 midpoints and radii")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.mid.shape)
+
+    def upper(self) -> np.ndarray:
+        """An upper bound of every exact value (rounded up)."""
+        return np.asarray(up(self.mid + self.rad))
+
+    def lower(self) -> np.ndarray:
+        """A lower bound of every exact value (rounded down)."""
+        return np.asarray(down(self.mid - self.rad))
+
+    def abs_upper(self) -> np.ndarray:
+        """An upper bound of every exact value's magnitude (rounded up)."""
+        return np.asarray(up(np.abs(self.mid) + self.rad))
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Elementwise: is the float ``values`` (taken exactly) inside the enclosure?"""
+        v = np.asarray(values, dtype=np.float64)
+        return np.asarray((v >= self.lower()) & (v <= self.upper()))
+
+
+def _one(x: arb) -> tuple[float, float]:
+    """(mid, rad) in float64 with ``rad`` covering the ball's radius and the midpoint's rounding."""
+    if not x.is_finite():
+        return (0.0, float("inf"))
+    mid = float(x.mid())
+    with ctx.workprec(64):
+        err = (arb(mid) - x.mid()).abs_upper() + x.rad()  # exact mid difference, plus the radius
+        bound = err.abs_upper()
+    # float(arb) may round either way: step one float up so the radius stays an upper bound
+    return (mid, float(np.nextafter(float(bound), np.inf)) if bound != 0 else 0.0)
+
+
+def from_arb(rows: list[list[arb]]) -> BallArray:
+    """A BallArray ``(N, m)`` enclosing rows of ``arb`` balls (each entry's radius rounded up)."""
+    pairs = [[_one(v) for v in row] for row in rows]
+    arr = np.array(pairs, dtype=np.float64).reshape(len(rows), -1, 2)
+    return BallArray(np.ascontiguousarray(arr[..., 0]), np.ascontiguousarray(arr[..., 1]))
+
+
+@dataclass(frozen=True, eq=False)
+class BallPass:
+    """Enclosures of every unit for a batch, as ball arrays: the vectorized twin of a :class:`CertifiedPass`.
+
+    Args:
+        x: ``(N, n)`` the exact inputs as float64 (binary mode: the floats the computation sees).
+        a: per layer, the ``(N, units)`` enclosures of ``a^{(l)}``.
+        z: per layer, the ``(N, units)`` enclosures of ``z^{(l)}``.
+    """
+
+    x: np.ndarray
+    a: tuple[BallArray, ...]
+    z: tuple[BallArray, ...]
+
+    @property
+    def y(self) -> BallArray:
+        return self.z[-1]
+
+
+def ball_pass(certified: CertifiedPass) -> BallPass:
+    """The ball arrays of a (binary-mode) certified pass."""
+    return BallPass(
+        np.asarray(certified.x, dtype=np.float64),
+        tuple(from_arb(rows) for rows in certified.balls_a),
+        tuple(from_arb(rows) for rows in certified.balls_z),
+    )

@@ -1,0 +1,79 @@
+"""Agreement and worst case: every output within the derived bound of its certified exact value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis import target
+
+from nnverify.model import Network
+from nnverify.strategies import inputs
+from nnverify.suite.cases import cases, network_strategy
+from nnverify.suite.config import SuiteConfig
+from nnverify.suite.laws.base import LawBroken, Property, Recorder, as_rows, floats, network_json, run_impl
+
+__all__ = ["Agreement", "WorstCase"]
+
+
+def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: Recorder, *, steer: bool) -> None:
+    from nnverify.compare import check_outputs
+
+    y = run_impl(ctx, network, x)
+    X, Y = as_rows(x), as_rows(y)
+    report = check_outputs(network, X, Y, progress=False)
+    worst = report.worst
+    if steer:
+        target(float(report.max_ulp), label="ulp error")
+    rec.observe(
+        float(report.max_ulp), ulp=float(report.max_ulp), input=floats(X[worst.input]),
+        output=worst.output + 1, exact=worst.exact.digits(20), observed=float(worst.value),
+        bound_ulp=float(worst.bound_ulp), network=network.describe(),
+    )
+    if not report.ok:
+        bad = next(r for r in report.results if not r.ok)
+        raise LawBroken(
+            "outputs within the derived bound of the exact values",
+            f"y{bad.output + 1} of input row {bad.input + 1} is {float(bad.value)!r}; the exact value is "
+            f"{bad.exact.digits(20)}, {bad.ulp:.3g} ulp away, bound {bad.bound_ulp:.3g} ulp "
+            f"(status {bad.status})",
+            network=network_json(network), input=floats(X[bad.input]), output=bad.output + 1,
+            exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value),
+            ulp=float(bad.ulp),
+            bound_ulp=float(bad.bound_ulp), abs_error=float(bad.abs_error),
+        )
+
+
+class Agreement(Property):
+    """Outputs lie within the derived bound of the certified exact values."""
+
+    name = "agreement"
+
+    def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
+        return cases(ctx)
+
+    def check(self, ctx: SuiteConfig, example: Any, rec: Recorder) -> None:
+        network, x = example
+        _check_agreement(ctx, network, x, rec, steer=False)
+
+
+class WorstCase(Property):
+    """hypothesis.target() on the ULP error drives the search to the worst input; reports it."""
+
+    name = "worst-case"
+
+    def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
+        nets = network_strategy(ctx)
+
+        @st.composite
+        def build(draw: st.DrawFn) -> Any:
+            net = draw(nets)
+            return net, draw(inputs(net, min_value=ctx.min_value, max_value=ctx.max_value))
+
+        return build()
+
+    def check(self, ctx: SuiteConfig, example: Any, rec: Recorder) -> None:
+        network, x = example
+        _check_agreement(ctx, network, x, rec, steer=True)
+
