@@ -34,9 +34,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/ruff check nnverify tests benchmarks scripts examples
 
-## reports: regenerate the canonical reports (book network, MNIST network): .tex, and .pdf with TeX
+## reports: regenerate the canonical reports (book network in English and Chinese, as HTML; MNIST
+## network): .tex, and .pdf with TeX
 reports: $(STAMP)
 	$(BIN)/nnverify report -o reports/book.tex
+	$(BIN)/nnverify report --lang zh -o reports/book-zh.tex
+	$(BIN)/nnverify report -o reports/book.html
 	$(BIN)/nnverify report --weights book-mnist -o reports/book-mnist.tex
 
 ## bench: performance ratios measured side by side
