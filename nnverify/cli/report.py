@@ -10,6 +10,7 @@ from nnverify.cli.common import (
     add_network_arguments,
     inputs_from_args,
     network_from_args,
+    sample_range,
 )
 from nnverify.errors import UsageError, one_line
 
@@ -82,14 +83,15 @@ def _inputs(args: argparse.Namespace, network: Any, small: bool) -> tuple[Any, A
         return inputs_from_args(args, network), InputsNote("x", "--x")
     if args.inputs is not None:
         return inputs_from_args(args, network), InputsNote("file", args.inputs)
+    low, high, _ = sample_range(args, network)  # --low/--high, else the network's domain, else [0, 1)
     if args.samples is not None:
         return (inputs_from_args(args, network),
-                InputsNote("samples", low=args.low, high=args.high, seed=args.seed))
+                InputsNote("samples", low=low, high=high, seed=args.seed))
     if network.name == "book":
         return inputs_from_args(args, network), InputsNote("book")
     count = 1 if small else DEFAULT_SAMPLES
-    inputs = sample_inputs(network.n_inputs, count, low=args.low, high=args.high, seed=args.seed)
-    return inputs, InputsNote("default-samples", low=args.low, high=args.high, seed=args.seed)
+    inputs = sample_inputs(network.n_inputs, count, low=low, high=high, seed=args.seed)
+    return inputs, InputsNote("default-samples", low=low, high=high, seed=args.seed)
 
 
 def _student(args: argparse.Namespace) -> Any:
