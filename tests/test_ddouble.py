@@ -153,3 +153,20 @@ def test_dd_exp_widens_by_the_ball_radius() -> None:
         with ctx.workprec(4096):
             for end in (arb(m) - arb(r), arb(m) + arb(r)):
                 assert not not_contained(_exact(E, i), end.exp())
+
+
+def test_distance_bounds_bracket_the_exact_distances() -> None:
+    rng = np.random.default_rng(9)
+    y = _dd(list(rng.standard_normal(200) * np.exp(rng.uniform(-50, 50, 200))), rng)
+    v = y.hi * (1 + rng.standard_normal(200) * 1e-15) + rng.standard_normal(200) * 1e-300
+    v[:3] = [np.nan, np.inf, y.hi[3]]
+    near, far = y.distance_bounds(v)
+    assert np.isinf(near[:2]).all() and np.isinf(far[:2]).all()
+    for i in range(2, 200):
+        with ctx.workprec(8192):
+            ball = _exact(y, i)
+            d = arb(float(v[i])) - ball
+            assert near[i] <= d.abs_lower() and d.abs_upper() <= far[i]
+    # and the check can fail: the ball's radius matters to far
+    narrow = DD(y.hi, y.lo, np.zeros_like(y.rad))
+    assert (narrow.distance_bounds(v)[1][2:] < far[2:]).any()

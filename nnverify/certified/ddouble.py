@@ -170,6 +170,26 @@ class DD:
             return self
         return DD(np.where(bad, 0.0, self.hi), np.where(bad, 0.0, self.lo), np.where(bad, np.inf, self.rad))
 
+    def distance_bounds(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(near, far)``: ``near`` a lower bound of the distance from each float ``values`` to the
+        nearest point of its ball, ``far`` an upper bound of the distance to the farthest point;
+        both ``inf`` for NaN or infinite values or balls.
+
+        ``d = v - hi - lo`` is ``s + e - lo`` exactly with ``(s, e) = TwoSum(v, -hi)``; the two
+        remaining roundings are bounded by ``u (|t| + |w|)``.
+        """
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            s, e = two_sum(v, -self.hi)
+            t = e - self.lo
+            w = s + t
+            eps = up(up(np.abs(t) + np.abs(w)) * _U1)
+            aw = np.abs(w)
+            far = up(up(aw + eps) + self.rad)
+            near = np.maximum(np.nextafter(np.nextafter(aw - eps, -np.inf) - self.rad, -np.inf), 0.0)
+            bad = ~(np.isfinite(v) & np.isfinite(far))
+        return np.where(bad, np.inf, near), np.where(bad, np.inf, far)
+
     def neg(self) -> DD:
         return DD(-self.hi, -self.lo, self.rad)
 
