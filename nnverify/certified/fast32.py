@@ -28,7 +28,7 @@ import numpy as np
 
 from nnverify.certified.arrays import BallArray, BallPass
 from nnverify.certified.ddouble import ETA, up, upper_sum
-from nnverify.certified.elementary import ball_from_bounds, sigmoid_bounds, softmax_ball, tanh_bounds
+from nnverify.certified.elementary import ball_from_bounds, exp_bounds, sigmoid_bounds, tanh_bounds
 from nnverify.certified.fpenv import ensure_float_environment
 from nnverify.certified.ozaki import gamma_up, upper_dot
 from nnverify.model import Activation, Network, network_cache
@@ -76,17 +76,77 @@ def ball_affine(z: BallArray, w: F64Weights) -> tuple[BallArray, np.ndarray]:
     return BallArray(mid, rad), P
 
 
-def _monotone(bounds: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> Callable[[BallArray], BallArray]:
-    """An increasing function on balls: its lower bound at the lower ends, its upper bound at the
-    upper ends — both ends in one call (small batches pay NumPy's per-call cost once)."""
+#: Above this input radius the slope bounds below fall back to the global ones (1/4 and 1).
+_RHO_SMALL = 2.0**-20
 
-    def h(a: BallArray) -> BallArray:
-        ends = np.concatenate([a.lower(), a.upper()])
-        lo, hi = bounds(ends)
-        n = a.mid.shape[0]
-        return ball_from_bounds(lo[:n], hi[n:])
 
-    return h
+def _down(x: np.ndarray) -> np.ndarray:
+    return np.asarray(np.nextafter(x, -np.inf))
+
+
+def _up(x: np.ndarray) -> np.ndarray:
+    """Signed: the next float above (``up`` from :mod:`.ddouble` is for nonnegative values)."""
+    return np.asarray(np.nextafter(x, np.inf))
+
+
+def _ball(lo: np.ndarray, hi: np.ndarray, spread: np.ndarray, low: float, high: float) -> BallArray:
+    """The ball of ``[lo - spread, hi + spread]`` (rounded outward), clipped to the range ``[low, high]``."""
+    with np.errstate(invalid="ignore"):
+        return ball_from_bounds(np.clip(_down(lo - spread), low, high), np.clip(_up(hi + spread), low, high))
+
+
+def _sigmoid(a: BallArray) -> BallArray:
+    """sigmoid at the midpoints (:func:`sigmoid_bounds`), widened by ``rho`` times the largest slope on
+    the ball: ``sigma' <= min(sigma, 1 - sigma)`` and both logs are 1-Lipschitz, so the slope is at
+    most ``e^rho min(sigma(m), 1 - sigma(m)) <= (1 + 2 rho) min(hi, 1 - lo)`` — relative in both tails."""
+    lo, hi = sigmoid_bounds(a.mid)
+    rho = a.rad
+    small = np.minimum(hi, up(1.0 - lo))
+    slope = np.where(rho <= _RHO_SMALL, np.minimum(0.25, up(small * up(1.0 + 2 * rho))), 0.25)
+    return _ball(lo, hi, up(rho * slope), 0.0, 1.0)
+
+
+def _tanh(a: BallArray) -> BallArray:
+    """tanh at the midpoints, widened by ``rho`` times the largest slope on the ball: ``tanh' = 1 -
+    tanh^2`` and ``|(log(1 - tanh^2))'| = 2 |tanh| <= 2``, so it is at most ``e^{2 rho} (1 - t^2)``
+    with ``t^2`` the smallest square over ``[lo, hi]`` at the midpoint."""
+    lo, hi = tanh_bounds(a.mid)
+    rho = a.rad
+    t_min = np.where((lo > 0) | (hi < 0), np.minimum(np.abs(lo), np.abs(hi)), 0.0)
+    sech2 = up(1.0 - _down(t_min * t_min))
+    slope = np.where(rho <= _RHO_SMALL, np.minimum(1.0, up(sech2 * up(1.0 + 4 * rho))), 1.0)
+    return _ball(lo, hi, up(rho * slope), -1.0, 1.0)
+
+
+def _sum_bounds(v_lo: np.ndarray, v_hi: np.ndarray, mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of ``sum_i v_i`` over the ``mask``ed last axis (nonnegative terms,
+    ``n`` of them): any summation order is within ``gamma_n`` of the exact sum."""
+    g = gamma_up(max(n, 1))
+    s_lo = np.sum(np.where(mask, v_lo, 0.0), axis=-1)
+    s_hi = np.sum(np.where(mask, v_hi, 0.0), axis=-1)
+    return np.maximum(_down(_down(s_lo) * (1.0 - 2 * g)), 0.0), up(up(s_hi + n * ETA) * (1.0 + 2 * g))
+
+
+def _softmax(a: BallArray) -> BallArray:
+    """softmax at the midpoints from K exp enclosures: ``y_k = e_k / (e_k + S_k)`` with ``S_k`` the
+    sum of the other ``e_i`` is increasing in ``e_k`` and decreasing in ``S_k``; then widened by the
+    logits' radii: a shift of at most ``rho_i`` moves ``y_k`` by a factor ``e^{±(rho_k + max rho)}``."""
+    m = a.mid
+    c = np.max(m, axis=-1, keepdims=True)
+    d = m - c  # one rounding: the exact difference lies within one ulp
+    e_lo, e_hi = exp_bounds(_down(d))[0], exp_bounds(_up(d))[1]
+    K = m.shape[-1]
+    others = ~np.eye(K, dtype=bool)
+    S_lo, S_hi = _sum_bounds(e_lo[..., None, :], e_hi[..., None, :], others, K - 1)
+    with np.errstate(all="ignore"):
+        y_lo = _down(e_lo / up(e_lo + S_hi))
+        y_hi = up(e_hi / _down(e_hi + S_lo))
+    y_lo = np.where(np.isfinite(y_lo), y_lo, 0.0)
+    y_hi = np.where(np.isfinite(y_hi), y_hi, 1.0)
+    both = up(a.rad + np.max(a.rad, axis=-1, keepdims=True))
+    grow = np.where(both <= _RHO_SMALL, up(both * up(1.0 + both)), np.inf)  # e^b - 1 <= b (1 + b)
+    spread = np.where(both == 0, 0.0, up(np.minimum(y_hi, 1.0) * grow))
+    return _ball(y_lo, y_hi, np.where(np.isfinite(spread), spread, 1.0), 0.0, 1.0)
 
 
 def _relu(a: BallArray) -> BallArray:
@@ -107,9 +167,9 @@ def _step(a: BallArray) -> BallArray:
 #: ``h`` on ball arrays ``(N, units)``, per activation (softmax row by row).
 BALL_ARRAY_ACTIVATIONS: dict[Activation, Callable[[BallArray], BallArray]] = {
     Activation.IDENTITY: lambda a: a,
-    Activation.SIGMOID: _monotone(sigmoid_bounds),
-    Activation.TANH: _monotone(tanh_bounds),
-    Activation.SOFTMAX: softmax_ball,
+    Activation.SIGMOID: _sigmoid,
+    Activation.TANH: _tanh,
+    Activation.SOFTMAX: _softmax,
     Activation.RELU: _relu,
     Activation.STEP: _step,
 }
