@@ -151,7 +151,7 @@ def _expm1_reduced(r: DD, C: _Constants) -> DD:
     return dd_add(dd_add(r, half_r2), dd_add(sixth_r3, tail))
 
 
-def dd_exp(x: DD) -> tuple[DD, DD]:
+def dd_exp(x: DD, *, with_expm1: bool = True) -> tuple[DD, DD | None]:
     """``(exp(x), expm1(x))`` as double-double balls (see the module text for the proof).
 
     ``expm1`` is accurate relative to itself where the reduction leaves ``k = 0`` (``|x| <=
@@ -160,13 +160,16 @@ def dd_exp(x: DD) -> tuple[DD, DD]:
 
     Args:
         x: the arguments, as balls.
+        with_expm1: also compute ``expm1`` (else the second value is None).
     """
     C = _constants()
     mh, ml = x.hi, x.lo
     low, high = mh < EXP_MIN, ~(mh <= EXP_MAX)  # NaN counts as high
-    mh_c = np.where(low | high, 0.0, mh)
-    ml_c = np.where(low | high, 0.0, ml)
-    k, r = _reduce(mh_c, ml_c, C)
+    special = low | high
+    any_special = bool(special.any())
+    if any_special:
+        mh, ml = np.where(special, 0.0, mh), np.where(special, 0.0, ml)
+    k, r = _reduce(mh, ml, C)
     p = _expm1_reduced(r, C)
     ki = k.astype(np.int64)
     j = ki & (_T - 1)
@@ -174,21 +177,24 @@ def dd_exp(x: DD) -> tuple[DD, DD]:
     T = DD(C.t_hi[j], C.t_lo[j], C.t_rad[j])
     one = DD(np.ones_like(mh), np.zeros_like(mh), np.zeros_like(mh))
     E = _scale2(dd_mul(T, dd_add(one, p)), q)
-    em1 = dd_add(E, DD(-one.hi, one.lo, one.rad))
-    em1 = DD(np.where(k == 0, p.hi, em1.hi), np.where(k == 0, p.lo, em1.lo), np.where(k == 0, p.rad, em1.rad))
+    em1: DD | None = None
+    if with_expm1:
+        em1 = dd_add(E, DD(-one.hi, one.lo, one.rad))
+        em1 = DD(np.where(k == 0, p.hi, em1.hi), np.where(k == 0, p.lo, em1.lo), np.where(k == 0, p.rad, em1.rad))
     bad = ~(np.abs(r.hi) <= R_MAX)
-    # the ball's own radius: |exp(m + d) - exp(m)| <= exp(m) rho (1 + rho) for rho <= 1
+    if bad.any():
+        special, any_special = special | bad, True
     rho = x.rad
-    e_up = E.abs_upper()
-    spread = np.where(rho <= 1.0, up(e_up * up(rho * up(1.0 + rho))), np.inf)
-    spread = np.where(rho == 0, 0.0, spread)
-    out_E = DD(E.hi, E.lo, up(E.rad + spread))
-    out_M = DD(em1.hi, em1.lo, up(em1.rad + spread))
-    special = low | high | bad
-    if special.any():  # exp in [0, 2**-1074] below EXP_MIN; nothing known above EXP_MAX or if r escaped
+    if np.any(rho):  # the ball's own radius: |exp(m + d) - exp(m)| <= exp(m) rho (1 + rho) for rho <= 1
+        spread = np.where(rho <= 1.0, up(E.abs_upper() * up(rho * up(1.0 + rho))), np.inf)
+        spread = np.where(rho == 0, 0.0, spread)
+        E = DD(E.hi, E.lo, up(E.rad + spread))
+        if em1 is not None:
+            em1 = DD(em1.hi, em1.lo, up(em1.rad + spread))
+    if any_special:  # exp in [0, 2**-1074] below EXP_MIN; nothing known above EXP_MAX or if r escaped
         tiny_rad = np.where(low, ETA, np.inf)
-        out_E = DD(np.where(special, 0.0, out_E.hi), np.where(special, 0.0, out_E.lo),
-                   np.where(special, tiny_rad, out_E.rad))
-        out_M = DD(np.where(special, np.where(low, -1.0, 0.0), out_M.hi), np.where(special, 0.0, out_M.lo),
-                   np.where(special, tiny_rad, out_M.rad))
-    return out_E.sanitized(), out_M.sanitized()
+        E = DD(np.where(special, 0.0, E.hi), np.where(special, 0.0, E.lo), np.where(special, tiny_rad, E.rad))
+        if em1 is not None:
+            em1 = DD(np.where(special, np.where(low, -1.0, 0.0), em1.hi), np.where(special, 0.0, em1.lo),
+                     np.where(special, tiny_rad, em1.rad))
+    return E.sanitized(), (None if em1 is None else em1.sanitized())

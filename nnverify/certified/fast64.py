@@ -61,7 +61,7 @@ def _ones(shape: tuple[int, ...]) -> DD:
 
 def _sigmoid(a: DD) -> DD:
     m, sign = _neg_abs(a)
-    t, _ = dd_exp(m)  # in (0, 1]
+    t, _ = dd_exp(m, with_expm1=False)  # in (0, 1]
     d = dd_add(_ones(a.shape), t)
     num = DD(np.where(sign > 0, 1.0, t.hi), np.where(sign > 0, 0.0, t.lo), np.where(sign > 0, 0.0, t.rad))
     z = dd_div(num, d)
@@ -73,6 +73,7 @@ def _sigmoid(a: DD) -> DD:
 def _tanh(a: DD) -> DD:
     m2, sign = _neg_abs(a, 2.0)
     t, em = dd_exp(m2)  # t = exp(-2|a|), em = t - 1 in (-1, 0]
+    assert em is not None
     two = DD(np.full(a.shape, 2.0), np.zeros(a.shape), np.zeros(a.shape))
     z = dd_div(em.neg(), dd_add(two, em))
     z = DD(sign * z.hi, sign * z.lo, z.rad)
@@ -85,7 +86,7 @@ def _softmax(a: DD) -> DD:
     c = np.max(a.hi, axis=1, keepdims=True)
     d = dd_add(DD(a.hi, a.lo, np.zeros_like(a.hi)), DD(np.broadcast_to(-c, a.shape), np.zeros(a.shape),
                                                       np.zeros(a.shape)))
-    e, _ = dd_exp(d)
+    e, _ = dd_exp(d, with_expm1=False)
     total = DD(e.hi[:, :1], e.lo[:, :1], e.rad[:, :1])
     for k in range(1, a.shape[1]):
         total = dd_add(total, DD(e.hi[:, k:k + 1], e.lo[:, k:k + 1], e.rad[:, k:k + 1]))
