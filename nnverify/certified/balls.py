@@ -9,12 +9,13 @@ truthfully: only certified digits, at any magnitude.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 from flint import arb, ctx, fmpq
 
-from nnverify.certified.digits import certified_digits, decimal_text, exact_decimal, round_significant_ball
+from nnverify.certified.digits import certified_digits_count, decimal_text, exact_decimal, round_significant_ball
 from nnverify.errors import UsageError
 
 __all__ = ["ball", "arf_to_fraction", "Enclosure", "MAX_RATIONAL_BITS"]
@@ -68,7 +69,7 @@ class Enclosure:
         (True, Fraction(5, 12))
     """
 
-    __slots__ = ("_lower", "_upper", "_ball")
+    __slots__ = ("_lower", "_upper", "_ball", "_finer", "_refined")
 
     def __init__(self, lower: Fraction | int | float, upper: Fraction | int | float) -> None:
         lo, hi = Fraction(lower), Fraction(upper)
@@ -77,16 +78,32 @@ class Enclosure:
         self._lower: Fraction | None = lo
         self._upper: Fraction | None = hi
         self._ball: arb | None = None
+        self._finer: Callable[[], Enclosure] | None = None
+        self._refined: Enclosure | None = None
 
     @classmethod
-    def from_ball(cls, x: arb) -> Enclosure:
-        """The exact interval ``[mid - rad, mid + rad]`` of a finite ``arb`` (nothing clamped)."""
+    def from_ball(cls, x: arb, finer: Callable[[], Enclosure] | None = None) -> Enclosure:
+        """The exact interval ``[mid - rad, mid + rad]`` of a finite ``arb`` (nothing clamped).
+
+        Args:
+            x: the ball.
+            finer: optionally, how to get a tighter enclosure of the same value (the fast
+                path's balls refined with arb): :meth:`digits` asks it, once, when ``x`` alone
+                cannot certify the digits asked for.
+        """
         if not x.is_finite():
             raise ArithmeticError(f"ball {x} is not finite; it encloses nothing useful")
         enc = cls.__new__(cls)
         enc._lower = enc._upper = None
         enc._ball = x
+        enc._finer, enc._refined = finer, None
         return enc
+
+    def refined(self) -> Enclosure:
+        """The tighter enclosure :meth:`digits` used (computed on first call), or this one."""
+        if self._refined is None and self._finer is not None:
+            self._refined = self._finer()
+        return self._refined if self._refined is not None else self
 
     # -- the exact ends as rationals (computed on first use) ---------------------------------
     def _ends(self) -> tuple[Fraction, Fraction]:
@@ -163,23 +180,34 @@ class Enclosure:
         """
         if not isinstance(d, int) or d < 1:
             raise UsageError(f"digits {d!r}: must be a positive whole number")
+        if self._refined is not None:
+            return self._refined.digits(d)
         if self.is_point() and (self._ball is None or _moderate(self._ball)):
             text = exact_decimal(self.lower, d)
             if text is not None:
                 return text
         lo, hi = self._end_balls()
         ends = self._ends() if self._ball is None or _moderate(self._ball) else None
-        return certified_digits(lo, hi, d, ends)
+        text, k = certified_digits_count(lo, hi, d, ends)
+        if k < d and self._finer is not None:
+            return self.refined().digits(d)
+        return text
 
     def rad_upper(self) -> float:
-        """The radius rounded up to a float64 (``5e-324`` for a positive radius below every float)."""
+        """The radius rounded up to a float64 (``5e-324`` for a positive radius below every float);
+        of the tighter enclosure when :meth:`digits` needed one (so it goes with the digits shown)."""
+        if self._refined is not None:
+            return self._refined.rad_upper()
         lo, hi = self._end_balls()
         with ctx.workprec(64):
             r = ((hi - lo) / 2).upper()
         return _arb_float_up(r)
 
     def rad_text(self, d: int = 2) -> str:
-        """The radius to ``d`` digits, rounded up (``"4.8e-434333"``; ``"0"`` for an exact value)."""
+        """The radius to ``d`` digits, rounded up (``"4.8e-434333"``; ``"0"`` for an exact value);
+        of the tighter enclosure when :meth:`digits` needed one."""
+        if self._refined is not None:
+            return self._refined.rad_text(d)
         lo, hi = self._end_balls()
         with ctx.workprec(64):
             r = ((hi - lo) / 2).upper()

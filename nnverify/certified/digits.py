@@ -16,8 +16,8 @@ from fractions import Fraction
 
 from flint import arb, ctx, fmpz
 
-__all__ = ["certified_digits", "round_significant_ball", "outward_text", "outward_fraction_text", "exact_decimal",
-           "decimal_text"]
+__all__ = ["certified_digits", "certified_digits_count", "round_significant_ball", "outward_text",
+           "outward_fraction_text", "exact_decimal", "decimal_text"]
 
 
 def _integer(x: arb) -> int:
@@ -133,6 +133,12 @@ def outward_fraction_text(q: Fraction, mode: str) -> str:
 
 def certified_digits(lower: arb, upper: arb, d: int,
                      ends: tuple[Fraction, Fraction] | None = None) -> str:
+    """The interval ``[L, H]`` as certified text (see :func:`certified_digits_count`)."""
+    return certified_digits_count(lower, upper, d, ends)[0]
+
+
+def certified_digits_count(lower: arb, upper: arb, d: int,
+                           ends: tuple[Fraction, Fraction] | None = None) -> tuple[str, int]:
     """The interval ``[L, H]`` as certified text, given balls ``lower`` ∋ L and ``upper`` ∋ H.
 
     Args:
@@ -140,18 +146,20 @@ def certified_digits(lower: arb, upper: arb, d: int,
         upper: a ball around the upper end.
         d: at most this many significant digits.
         ends: the exact ends as rationals when known (the outward rounding is then exact).
+
+    Returns the text and how many digits it certifies (0 for an interval).
     """
     if lower.is_zero() and upper.is_zero():
-        return "0"
+        return "0", d
     if lower > 0 or upper < 0:
         for k in range(d, 0, -1):
             lo_r = round_significant_ball(lower, k)
             if lo_r is not None and lo_r == round_significant_ball(upper, k):
-                return decimal_text(lo_r[0], lo_r[1], k)
+                return decimal_text(lo_r[0], lo_r[1], k), k
     # no digit shared (or 0 inside): the interval itself, its ends rounded outward
     if ends is not None:
-        return f"[{outward_fraction_text(ends[0], 'down')}, {outward_fraction_text(ends[1], 'up')}]"
-    return f"[{outward_text(lower.lower(), 'down')}, {outward_text(upper.upper(), 'up')}]"
+        return f"[{outward_fraction_text(ends[0], 'down')}, {outward_fraction_text(ends[1], 'up')}]", 0
+    return f"[{outward_text(lower.lower(), 'down')}, {outward_text(upper.upper(), 'up')}]", 0
 
 
 def exact_decimal(q: Fraction, d: int) -> str | None:
