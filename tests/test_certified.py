@@ -272,7 +272,7 @@ def test_an_enclosure_asks_for_a_tighter_one_only_when_its_digits_run_out():
     coarse = Enclosure.from_ball(arb(0.316827076411029) + arb(0, 1e-13), finer)
     assert coarse.digits(10) == "0.3168270764" and calls == []  # certified by the coarse ball
     assert coarse.digits(20) == "0.31682707641102976546" and calls == [1]
-    assert coarse.rad_text() == "1e-30"  # the radius that goes with the digits shown
+    assert coarse.rad_text() == "1.1e-30"  # the radius that goes with the digits shown (rounded up)
     assert coarse.lower < Fraction(31682707641102976546, 10**20) < coarse.upper  # still the coarse ends
     coarse.digits(20)
     assert calls == [1]  # asked once
