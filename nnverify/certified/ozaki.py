@@ -64,7 +64,7 @@ class Sliced:
         slices: the slices, each the shape of ``X``.
         rest: the exact remainder.
         unit_exp: per slice, the base-2 exponent of each row's unit (entries are multiples of it).
-        rest_max: per row, ``max |rest|`` (exact).
+        rest_max: per row, an upper bound of ``max |rest|`` (0 exactly when the row's rest is 0).
         bits: bits per slice entry.
     """
 
@@ -81,20 +81,31 @@ class Sliced:
 
 def split_rows(X: np.ndarray, bits: int, count: int = SLICES) -> Sliced:
     """Slice every row of the float64 matrix ``X`` (see the module text); rows with huge entries keep
-    everything in ``rest``."""
+    everything in ``rest``.
+
+    Only the first slice needs the row maxima: what is left after a slice on the grid ``2**(e-b)``
+    is at most half a grid step, below ``2**(e-b)``, so the next slice's ``e`` is ``e - b`` (a bound,
+    not the exact exponent: a slice may carry a bit less, never a wrong one).
+    """
     rest = np.array(X, dtype=np.float64, copy=True)
     slices, units = [], []
+    mu = np.max(np.abs(rest), axis=1) if rest.shape[1] else np.zeros(rest.shape[0])
+    _, e = np.frexp(mu)  # mu < 2**e (e = 0 for mu = 0)
+    usable = mu < _HUGE
+    all_usable = bool(usable.all())
     for _ in range(count):
-        mu = np.max(np.abs(rest), axis=1) if rest.shape[1] else np.zeros(rest.shape[0])
-        _, e = np.frexp(mu)  # mu < 2**e (e = 0 for mu = 0)
         k = np.clip(e + 53 - bits, -1021, 1000)
         sigma = np.ldexp(1.0, k)[:, None]
-        usable = (mu < _HUGE)[:, None]
-        s = np.where(usable, (sigma + rest) - sigma, 0.0)
+        s = (sigma + rest) - sigma
+        if not all_usable:
+            s = np.where(usable[:, None], s, 0.0)
         rest = rest - s  # exact: the rounding error of sigma + x
         slices.append(s)
         units.append(k - 53)
-    rest_max = np.max(np.abs(rest), axis=1) if rest.shape[1] else np.zeros(rest.shape[0])
+        e = e - bits
+    # |rest| <= half the last grid step: 2**(k - 54) per row (rows not sliced keep their maximum)
+    rest_max = np.where(usable, np.ldexp(1.0, k - 54), mu)
+    rest_max = np.where(rest.any(axis=1) if rest.shape[1] else False, rest_max, 0.0)
     return Sliced(tuple(slices), rest, tuple(units), rest_max, bits)
 
 
