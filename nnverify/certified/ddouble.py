@@ -238,28 +238,28 @@ def dd_mul_float(x: DD, f: np.ndarray | float) -> DD:
 
 
 def dd_div(x: DD, y: DD) -> DD:
-    """``x / y`` for balls ``y`` that exclude 0; the error is measured a posteriori.
+    """``x / y`` for balls ``y`` that exclude 0.
 
-    The quotient ``q`` is two float64 divisions; then the residual ``x - q y`` is enclosed in
-    double-double ball arithmetic, so ``|x/y - q| <= |x - q y| / |y|`` holds rigorously with
-    ``|y|`` taken at its lower end. Where the ball ``y`` touches 0 the radius is infinite.
+    With ``N``, ``D`` the exact midpoints and ``q1 = fl(N.hi / D.hi)``: ``N/D = q1 + R/D`` with
+    ``R = N - D q1``, enclosed as the ball ``r`` (two exact transformations and the bounded
+    roundings of :func:`dd_sub`, :func:`dd_mul`). Then ``q2 = fl(r.hi / D.hi)`` and
+    ``|R/D - q2| <= (r.rad + 2u |r.hi|) / |D| + u |q2| + 2**-1075`` — the ball's radius, the
+    dropped trailing parts (``|lo| <= u |hi|`` for both), the division's rounding; ``q1 + q2``
+    is a TwoSum. The balls' own radii add ``(|dx| + |N/D| |dy|) / |y|`` with ``|y|`` at its
+    lower end. Where the ball ``y`` touches 0 the radius is infinite.
     """
     q1 = x.hi / y.hi
-    rough = dd_sub(x, dd_mul_float(y, q1))
-    q2 = rough.hi / y.hi
+    mids = DD(x.hi, x.lo, np.zeros_like(x.hi))
+    r = dd_sub(mids, dd_mul_float(DD(y.hi, y.lo, np.zeros_like(y.hi)), q1))
+    q2 = r.hi / y.hi
     q_hi, q_lo = two_sum(q1, q2)
-    q = DD(q_hi, q_lo, np.zeros_like(q_hi))
-    # residual of the final quotient against the exact midpoints, then its ball
-    res = dd_sub(DD(x.hi, x.lo, np.zeros_like(x.hi)), dd_mul(q, DD(y.hi, y.lo, np.zeros_like(y.hi))))
-    y_low = np.abs(y.hi) - np.abs(y.lo) - y.rad  # rounded; lowered below by a relative step
-    y_low = np.nextafter(np.nextafter(y_low, -np.inf) * (1 - 4 * U), -np.inf)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # midpoint error |x_m/y_m - q| and the spread over the balls: |x/y - x_m/y_m| <=
-        # (|dx| + |x_m/y_m| |dy|) / |y|_low, with |x_m/y_m| <= |q| + |midpoint error|
-        mid_err = up(upper_sum(np.abs(res.hi), np.abs(res.lo), res.rad) / y_low)
+        y_low = np.nextafter(np.nextafter(np.abs(y.hi) - np.abs(y.lo), -np.inf) - y.rad, -np.inf)
+        mid_err = upper_sum(up(upper_sum(r.rad, up(np.abs(r.hi) * (2 * _U1))) / y_low), up(np.abs(q2) * _U1), ETA)
         aq = upper_sum(np.abs(q_hi), np.abs(q_lo), mid_err)
-        spread = up(upper_sum(x.rad, up(aq * y.rad)) / y_low)
-        rad = np.where(y_low > 0, upper_sum(mid_err, spread, np.full_like(q_hi, 2 * ETA)), np.inf)
+        if np.any(x.rad) or np.any(y.rad):
+            mid_err = upper_sum(mid_err, up(upper_sum(x.rad, up(aq * y.rad)) / y_low))
+        rad = np.where(y_low > 0, mid_err, np.inf)
     return DD(q_hi, q_lo, rad).sanitized()
 
 
