@@ -15,7 +15,7 @@ from the exact value? It is derived, not tuned (docs/ARCHITECTURE.md, "Numerical
    arithmetic, so no first-order approximation) and the first term is the evaluation error
    stated in :class:`RoundingModel`:
 
-   - sigmoid: ``c_rel u h + c_abs u`` — ``c_rel`` covers ``1/(1+exp(-a))`` and
+   - sigmoid: ``max(c_rel u h, c_abs u)`` plus an underflow — ``c_rel`` covers ``1/(1+exp(-a))`` and
      ``exp(a)/(1+exp(a))``; the absolute ``c_abs u`` covers ``0.5*(1+tanh(a/2))``, whose error
      is absolute (for very negative ``a`` its *relative* error is 100%), and every underflow;
    - tanh: ``2 k u |tanh|``; relu, identity: exact; step: exact unless the interval
