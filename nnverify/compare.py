@@ -40,6 +40,7 @@ from nnverify.modes import Mode
 from nnverify.numeric import forward
 from nnverify.progress import Progress
 from nnverify.status import Verdict, json_float
+from nnverify.validate import check_float, check_int, check_network
 from nnverify.verdicts import PROBABILISTIC_MODEL, OutputResult, ball_verdict, exact_verdict
 
 __all__ = ["OutputResult", "CheckReport", "check_outputs", "check", "STATUSES", "DEFAULT_MAX_PREC",
@@ -233,18 +234,14 @@ def check_outputs(
         >>> check_outputs(net, BOOK_X, forward(net, BOOK_X).y).ok
         True
     """
-    if not isinstance(network, Network):
-        raise UsageError(f"network is a {type(network).__name__}; expected an nnverify Network")
+    check_network(network)
     mode = Mode.parse(mode)
     prec, max_prec = check_prec(prec), check_prec(max_prec)
     confidence = check_confidence(confidence)
     if max_prec < prec:
         raise UsageError(f"max_prec {max_prec} is below prec {prec}; give max_prec >= prec")
-    if isinstance(tolerance_ulp, bool) or not isinstance(tolerance_ulp, (int, float)) \
-            or not math.isfinite(tolerance_ulp) or tolerance_ulp < 0:
-        raise UsageError(f"tolerance {tolerance_ulp!r} ulp: must be a finite number >= 0")
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 1000:
-        raise UsageError(f"digits {digits!r}: must be a whole number from 1 to 1000")
+    tolerance_ulp = check_float("tolerance (ulp)", tolerance_ulp, low=0)
+    digits = check_int("digits", digits, 1, 1000)
     x_arr, _ = input_rationals(network, x, Mode.BINARY)  # validates; the floats NumPy sees
     y_arr = np.asarray(y)
     if y_arr.dtype.kind != "f":

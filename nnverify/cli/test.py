@@ -8,8 +8,17 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from nnverify.cli.common import add_network_arguments, add_output_arguments, network_from_args, print_json
+import numpy as np
+
+from nnverify.cli.common import (
+    add_network_arguments,
+    add_output_arguments,
+    domain_text,
+    network_from_args,
+    print_json,
+)
 from nnverify.errors import UsageError
+from nnverify.model import Activation, Network
 
 if TYPE_CHECKING:
     from nnverify.suite import PropertyResult
@@ -25,8 +34,8 @@ def _profile_default() -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from nnverify.under_test import DEFAULT_TIMEOUT
-    from nnverify.suite import PROFILES, property_names
+    from nnverify.suite.config import PROFILES, PROPERTY_NAMES
+    from nnverify.under_test.calls import DEFAULT_TIMEOUT
 
     add_network_arguments(p)
     g = p.add_argument_group("implementation under test (default: nnverify's NumPy forward pass)")
@@ -48,11 +57,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="examples per property (overrides --profile)")
     r.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0): same seed, same run")
     r.add_argument("--only", metavar="NAME", action="append", default=None,
-                   help="run only this property (repeatable, or comma-separated): " + ", ".join(property_names()))
+                   help="run only this property (repeatable, or comma-separated): " + ", ".join(PROPERTY_NAMES))
     r.add_argument("--random-networks", action="store_true",
                    help="also draw random networks of the same depth and activations (random widths, weights)")
-    r.add_argument("--low", type=float, default=_DEFAULT_LOW, help="smallest input value drawn (default %(default)s)")
-    r.add_argument("--high", type=float, default=_DEFAULT_HIGH, help="largest input value drawn (default %(default)s)")
+    r.add_argument("--low", type=float, default=None,
+                   help=f"smallest input value drawn (default: the network's input domain, else {_DEFAULT_LOW:g})")
+    r.add_argument("--high", type=float, default=None,
+                   help=f"largest input value drawn (default: the network's input domain, else {_DEFAULT_HIGH:g})")
     r.add_argument("--list", action="store_true", help="list the properties and exit")
     add_output_arguments(p)
 
@@ -60,12 +71,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _only(args: argparse.Namespace) -> list[str] | None:
     if not args.only:
         return None
-    from nnverify.suite import property_names
+    from nnverify.suite.config import PROPERTY_NAMES
 
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     for n in names:
-        if n not in property_names():
-            raise UsageError(f"--only {n!r} is not a property; expected one of {', '.join(property_names())}")
+        if n not in PROPERTY_NAMES:
+            raise UsageError(f"--only {n!r} is not a property; expected one of {', '.join(PROPERTY_NAMES)}")
     return names
 
 
@@ -78,11 +89,52 @@ def reproduce_command(args: argparse.Namespace, name: str, max_examples: int) ->
             parts += [f"--{opt.replace('_', '-')}", str(value)]
     if args.random_networks:
         parts.append("--random-networks")
-    if args.low != _DEFAULT_LOW:
+    if args.low is not None:
         parts += ["--low", repr(args.low)]
-    if args.high != _DEFAULT_HIGH:
+    if args.high is not None:
         parts += ["--high", repr(args.high)]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def input_range(args: argparse.Namespace, network: Network) -> tuple[float, float, str]:
+    """``(low, high, why)``: ``--low/--high``, else the network's input domain, else [-10, 10]."""
+    domain = network.domain or (_DEFAULT_LOW, _DEFAULT_HIGH)
+    low = domain[0] if args.low is None else args.low
+    high = domain[1] if args.high is None else args.high
+    if args.low is not None or args.high is not None:
+        return low, high, "--low/--high"
+    if network.domain is not None:
+        return low, high, "the network's input domain"
+    return low, high, "the default; the network declares no input domain"
+
+
+def _softmax_hint(network: Network, impl: Any, result: Any, low: float, high: float) -> str | None:
+    """A hint when the user's outputs look like probabilities but the output layer is identity
+    (the book's pickle loaded without --activations ...,softmax). A hint, never a verdict.
+
+    Only after ``agreement`` failed on values (the user's code ran and returned): the user's
+    forward is then called once more, on the middle of the input range.
+    """
+    from nnverify.numeric import forward
+    from nnverify.predictions import looks_like_probabilities
+    from nnverify.under_test import ImplementationHung
+
+    if impl.user_forward is None or network.activations[-1] is not Activation.IDENTITY \
+            or network.n_outputs < 2:
+        return None
+    agreement = [r for r in result.results if r.name == "agreement" and r.status == "failed"]
+    if not agreement or agreement[0].counterexample is None or agreement[0].counterexample.failure is not None:
+        return None
+    x = np.full(network.n_inputs, (low + high) / 2, dtype=network.dtype)
+    try:
+        y = impl.run(network, x)
+    except (Exception, ImplementationHung):  # whatever the user's code does wrong, the suite said so
+        return None
+    if not looks_like_probabilities(y, network.dtype) or looks_like_probabilities(forward(network, x).y, network.dtype):
+        return None
+    acts = ",".join(a.value for a in network.activations[:-1]) + ",softmax"
+    return (f"hint: your forward's outputs look like probabilities (in [0, 1], summing to 1) but the "
+            f"network's output layer is identity; if your code ends in softmax, add --activations {acts}")
 
 
 def _fmt_value(v: Any, *, limit: int = 12) -> str:
@@ -121,9 +173,9 @@ def _print_failure(res: PropertyResult, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnverify.under_test import ForwardUnderTest, load_function
     from nnverify.progress import Progress
     from nnverify.suite import PROFILES, PROPERTIES, SuiteConfig, run_suite
+    from nnverify.under_test import ForwardUnderTest, load_function
 
     if args.list:
         for prop in PROPERTIES:
@@ -142,7 +194,8 @@ def run(args: argparse.Namespace) -> int:
         sigmoid=load_function(args.impl_sigmoid, role="sigmoid", timeout=timeout) if args.impl_sigmoid else None,
         softmax=load_function(args.impl_softmax, role="softmax", timeout=timeout) if args.impl_softmax else None,
     )
-    ctx = SuiteConfig(network, impl, random_networks=args.random_networks, min_value=args.low, max_value=args.high)
+    low, high, why = input_range(args, network)
+    ctx = SuiteConfig(network, impl, random_networks=args.random_networks, min_value=low, max_value=high)
     n_props = len(only) if only else len(PROPERTIES)
     with Progress("nnverify test", total=n_props * max_examples) as progress:
         result = run_suite(ctx, only=only, max_examples=max_examples, seed=args.seed,
@@ -161,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"seed {args.seed}, {max_examples} examples per property"
           + ("" if args.examples is not None else f" (profile {args.profile})")
           + (", random networks too" if args.random_networks else ""))
+    print(f"inputs: every value in {domain_text((low, high))} ({why})")
     print()
     print(f"{'property':<20} {'examples':>8}  {'verdict':<8} worst error")
     for r in result.results:
@@ -179,5 +233,8 @@ def run(args: argparse.Namespace) -> int:
     for r in result.results:
         if r.status == "failed":
             _print_failure(r, commands[r.name])
+    hint = None if result.ok else _softmax_hint(network, impl, result, low, high)
+    if hint:
+        print(f"\n{hint}")
     sys.stdout.flush()
     return 0 if result.ok else 1

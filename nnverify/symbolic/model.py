@@ -1,12 +1,12 @@
 """The SymPy model of a network: every unit's ``a^{(l)}_j`` and ``z^{(l)}_j``, and closed forms.
 
-The model is *layered*: ``a^{(l)}_j = sum_i z^{(l-1)}_i w^{(l)}_{ij} + b^{(l)}_j`` is written in
+The model is *layered*: ``a^{(l)}_j = sum_i w^{(l)}_{ji} z^{(l-1)}_i + b^{(l)}_j`` is written in
 terms of the previous layer's ``z`` symbols (``z^{(0)}_i`` is ``x_i``) and ``z^{(l)}_j = h(a^{(l)}_j)``
 in terms of the ``a`` symbols, so even 784-50-100-10 builds in about a second. A closed form
 ``y_k(x_1, ..., x_n)`` substitutes layer into layer on demand, after an estimate of its size:
 a request too large raises :class:`~nnverify.errors.LimitError` instead of running for hours.
 
-Weight modes (:class:`~nnverify.modes.Mode`): SYMBOLIC (symbols ``w^{(l)}_{ij}``, ``b^{(l)}_j``),
+Weight modes (:class:`~nnverify.modes.Mode`): SYMBOLIC (symbols ``w^{(l)}_{ji}``, ``b^{(l)}_j``),
 BINARY (the exact rational of each stored float, never ``str``) and DECIMAL (the rational the
 literal text says).
 
@@ -33,12 +33,15 @@ from nnverify.modes import Mode
 from nnverify.rationals import check_exact_mode, weight_rationals
 from nnverify.symbolic.expressions import activation_expr
 from nnverify.symbolic.symbols import a_symbol, b_symbol, w_symbol, x_symbol, z_symbol
-from nnverify.validate import check_network
+from nnverify.validate import check_network, is_int
 
-__all__ = ["SymbolicModel", "build_model", "DEFAULT_MAX_OPS", "CANONICAL_MAX_TERMS"]
+__all__ = ["SymbolicModel", "build_model", "DEFAULT_MAX_OPS", "CANONICAL_MAX_TERMS", "MAX_CLOSED_DEPTH"]
 
 #: Largest closed form (in expression-tree nodes) :meth:`SymbolicModel.closed_form` builds by default.
 DEFAULT_MAX_OPS = 100_000
+#: Deepest closed form (nesting levels) built: SymPy's printers and ``evalf`` recurse once per
+#: level (several Python frames each), so a 60-layer chain (about 300 levels) exhausts the stack.
+MAX_CLOSED_DEPTH = 200
 #: Longest weighted sum built as a canonical (evaluated) SymPy ``Add``; longer ones stay unevaluated.
 CANONICAL_MAX_TERMS = 4
 
@@ -78,10 +81,10 @@ class SymbolicModel:
         return len(self.a)
 
     def _check_unit(self, l: int, j: int) -> None:
-        if isinstance(l, bool) or not isinstance(l, int) or not 1 <= l <= self.n_layers:
+        if not is_int(l) or not 1 <= l <= self.n_layers:
             raise UsageError(f"layer {l!r} does not exist; layers are 1 to {self.n_layers}")
         n = len(self.a[l - 1])
-        if isinstance(j, bool) or not isinstance(j, int) or not 1 <= j <= n:
+        if not is_int(j) or not 1 <= j <= n:
             raise UsageError(f"unit {j!r} of layer {l} does not exist; layer {l} has units 1 to {n}")
 
     def unit(self, l: int, j: int) -> tuple[sympy.Expr, sympy.Expr]:
@@ -96,7 +99,7 @@ class SymbolicModel:
 
     def _check_output(self, k: int) -> None:
         K = len(self.z[-1])
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= K:
+        if not is_int(k) or not 1 <= k <= K:
             raise UsageError(f"output {k!r} does not exist; the network has outputs 1 to {K}")
 
     def layered_size(self, l: int, j: int) -> int:
@@ -109,8 +112,34 @@ class SymbolicModel:
         self._check_unit(l, j)
         return self._sizes()[(what, l, j)]
 
+    def expanded_depth(self, l: int, j: int, *, what: str = "z") -> int:
+        """The nesting depth of the fully expanded ``a^{(l)}_j`` or ``z^{(l)}_j`` (no expansion done)."""
+        self._check_unit(l, j)
+        return self._depths()[(what, l, j)]
+
+    def _depths(self) -> dict[tuple[str, int, int], int]:
+        cache: dict[tuple[str, int, int], int] | None = self.__dict__.get("_depth_cache")
+        if cache is not None:
+            return cache
+        full: dict[sympy.Basic, int] = {s: 1 for s in self.x}
+
+        def depth(e: sympy.Basic) -> int:  # each layered expression is shallow: recursion is safe
+            if e.is_Symbol:
+                return full.get(e, 1)
+            return 1 + max((depth(arg) for arg in e.args), default=0)
+
+        depths: dict[tuple[str, int, int], int] = {}
+        for l in range(1, self.n_layers + 1):
+            for what, exprs, sym in (("a", self.a[l - 1], a_symbol), ("z", self.z[l - 1], z_symbol)):
+                new = {}
+                for j, expr in enumerate(exprs, start=1):
+                    depths[(what, l, j)] = new[sym(l, j)] = depth(expr)
+                full.update(new)
+        object.__setattr__(self, "_depth_cache", depths)
+        return depths
+
     def _sizes(self) -> dict[tuple[str, int, int], int]:
-        cache = self.__dict__.get("_size_cache")
+        cache: dict[tuple[str, int, int], int] | None = self.__dict__.get("_size_cache")
         if cache is not None:
             return cache
         full: dict[sympy.Symbol, int] = {s: 1 for s in self.x}
@@ -144,7 +173,7 @@ class SymbolicModel:
         return (self._expand("a", l, j, max_ops, where), self._expand("z", l, j, max_ops, where))
 
     def _expand(self, what: str, l: int, j: int, max_ops: int, where: str) -> sympy.Expr:
-        if isinstance(max_ops, bool) or not isinstance(max_ops, int) or max_ops < 1:
+        if not is_int(max_ops) or max_ops < 1:
             raise UsageError(f"max_ops {max_ops!r}: must be a whole number >= 1")
         size = self._sizes()[(what, l, j)]
         if size > max_ops:
@@ -152,6 +181,13 @@ class SymbolicModel:
                 f"{where} would have {size:,} expression nodes, above the limit of {max_ops:,}; "
                 f"raise it with --max-ops {size} (max_ops={size} in Python), or use the layered "
                 "model (nnverify derive --unit a1_1)"
+            )
+        depth = self._depths()[(what, l, j)]
+        if depth > MAX_CLOSED_DEPTH:
+            raise LimitError(
+                f"{where} would nest {depth:,} levels deep, beyond the {MAX_CLOSED_DEPTH} that SymPy can "
+                "print and evaluate (its printers recurse once per level); the layered model defines it "
+                "(nnverify derive --unit a1_1 prints one unit at a time)"
             )
         # Substitute layer by layer, bottom up, only the units the target depends on.
         full: dict[sympy.Symbol, sympy.Expr] = {}
@@ -180,6 +216,30 @@ class SymbolicModel:
 
 
 
+def _weighted_sum(prev: Sequence[sympy.Symbol], W_rows: list[list[Any]], W_vals: list[list[Any]],
+                  b: sympy.Expr, b_val: Any, j: int, *, symbolic: bool) -> sympy.Expr:
+    """``a_j = sum_i z_i w_ij + b_j`` in the book's order; exact zeros dropped, exact ones elided."""
+    n = len(prev)
+    terms = []
+    for i in range(n):
+        q, w = W_vals[i][j], W_rows[i][j]
+        if symbolic:
+            terms.append(sympy.Mul(prev[i], w, evaluate=n < CANONICAL_MAX_TERMS))
+        elif q == 1:
+            terms.append(prev[i])
+        elif q != 0:  # an exactly-zero weight contributes nothing
+            # (Rational, Symbol) is already Mul's canonical form: build it directly,
+            # 5x faster than Mul(w, z) for the 39,200 terms of the MNIST network.
+            terms.append(sympy.Mul._from_args((w, prev[i])))
+    if b_val != 0:
+        terms.append(b)
+    if not terms:
+        return sympy.Integer(0)
+    if len(terms) == 1:
+        return terms[0]
+    return sympy.Add(*terms, evaluate=len(terms) <= CANONICAL_MAX_TERMS)
+
+
 def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicModel:
     """The layered SymPy model of ``network`` with ``mode`` weights (cached per network and mode).
 
@@ -198,7 +258,8 @@ def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicMod
         mode = check_exact_mode(network, mode)
     per_net = network_cache(network, "model")
     if mode in per_net:
-        return per_net[mode]
+        cached: SymbolicModel = per_net[mode]
+        return cached
     xs = tuple(x_symbol(i) for i in range(1, network.n_inputs + 1))
     numbers = None if mode is Mode.SYMBOLIC else weight_rationals(network, mode)
     weights, biases, a_layers, z_layers = [], [], [], []
@@ -216,27 +277,8 @@ def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicMod
             W_vals, b_vals = numbers[l - 1]
             W_rows = [[_rational(q) for q in row] for row in W_vals]
             b = [_rational(q) for q in b_vals]
-        a_list = []
-        for j in range(m):
-            terms = []
-            for i in range(n):
-                q, w = W_vals[i][j], W_rows[i][j]
-                if numbers is None:
-                    terms.append(sympy.Mul(prev[i], w, evaluate=n < CANONICAL_MAX_TERMS))
-                elif q == 1:
-                    terms.append(prev[i])
-                elif q != 0:  # an exactly-zero weight contributes nothing
-                    # (Rational, Symbol) is already Mul's canonical form: build it directly,
-                    # 5x faster than Mul(w, z) for the 39,200 terms of the MNIST network.
-                    terms.append(sympy.Mul._from_args((w, prev[i])))
-            if b_vals[j] != 0:
-                terms.append(b[j])
-            if not terms:
-                a_list.append(sympy.Integer(0))
-            elif len(terms) == 1:
-                a_list.append(terms[0])
-            else:
-                a_list.append(sympy.Add(*terms, evaluate=len(terms) <= CANONICAL_MAX_TERMS))
+        a_list = [_weighted_sum(prev, W_rows, W_vals, b[j], b_vals[j], j, symbolic=numbers is None)
+                  for j in range(m)]
         a_syms = [a_symbol(l, j) for j in range(1, m + 1)]
         z_list = [activation_expr(layer.activation, a_syms, j) for j in range(1, m + 1)]
         weights.append(sympy.Matrix(W_rows))
