@@ -64,6 +64,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"smallest input value drawn (default: the network's input domain, else {_DEFAULT_LOW:g})")
     r.add_argument("--high", type=float, default=None,
                    help=f"largest input value drawn (default: the network's input domain, else {_DEFAULT_HIGH:g})")
+    r.add_argument("--sound-only", action="store_true",
+                   help="the agreement laws accept an output within its sound bound but outside the "
+                   "probabilistic one (suspicious), which otherwise breaks them")
     r.add_argument("--list", action="store_true", help="list the properties and exit")
     add_output_arguments(p)
 
@@ -89,6 +92,8 @@ def reproduce_command(args: argparse.Namespace, name: str, max_examples: int) ->
             parts += [f"--{opt.replace('_', '-')}", str(value)]
     if args.random_networks:
         parts.append("--random-networks")
+    if getattr(args, "sound_only", False):
+        parts.append("--sound-only")
     if args.low is not None:
         parts += ["--low", repr(args.low)]
     if args.high is not None:
@@ -195,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
         softmax=load_function(args.impl_softmax, role="softmax", timeout=timeout) if args.impl_softmax else None,
     )
     low, high, why = input_range(args, network)
-    ctx = SuiteConfig(network, impl, random_networks=args.random_networks, min_value=low, max_value=high)
+    ctx = SuiteConfig(network, impl, random_networks=args.random_networks, min_value=low, max_value=high,
+                      sound_only=args.sound_only)
     n_props = len(only) if only else len(PROPERTIES)
     with Progress("nnverify test", total=n_props * max_examples) as progress:
         result = run_suite(ctx, only=only, max_examples=max_examples, seed=args.seed,

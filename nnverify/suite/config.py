@@ -34,6 +34,8 @@ class SuiteConfig:
         max_value: largest input value drawn.
         max_batch: most rows in a drawn batch.
         max_width: widest layer of a random network.
+        sound_only: the agreement laws accept an output outside the probabilistic bound but within
+            the sound one ("suspicious"), which otherwise breaks them.
     """
 
     network: Network
@@ -43,6 +45,7 @@ class SuiteConfig:
     max_value: float = 10.0
     max_batch: int = 4
     max_width: int = 5
+    sound_only: bool = False
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.min_value) and np.isfinite(self.max_value)) or self.min_value > self.max_value:
