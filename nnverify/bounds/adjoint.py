@@ -42,7 +42,7 @@ import numpy as np
 
 from nnverify.bounds.boxes import UnitBox
 from nnverify.bounds.sums import LayerWeights, SumErrors
-from nnverify.bounds.vector import IntervalMatrix, interval_matmul, matmul_up, scale_columns
+from nnverify.bounds.vector import IntervalMatrix, matmul_up, scaled_product, sum_up
 from nnverify.certified.arrays import up
 
 __all__ = ["LayerState", "Terms", "backward", "backward_flops", "REFINE_FLOPS"]
@@ -86,10 +86,14 @@ class Terms:
 
 
 def _matvec(A: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Upper bound of ``sum_j A[.., k, j] v[n, j]`` for nonnegative ``A`` (``(K, n)`` shared, or ``(N, K, n)``)."""
+    """Upper bound of ``sum_j A[.., k, j] v[n, j, ...]`` for nonnegative ``A`` (``(K, n)`` shared, or ``(N, K, n)``)."""
     if A.ndim == 2:
-        return matmul_up(v, np.ascontiguousarray(A.T))
-    return matmul_up(A, v[:, :, None])[:, :, 0]
+        if v.ndim == 2:
+            return matmul_up(v, np.ascontiguousarray(A.T))
+        return np.stack([matmul_up(v[:, :, c], np.ascontiguousarray(A.T)) for c in range(v.shape[2])], axis=2)
+    if v.ndim == 2:
+        return matmul_up(A, v[:, :, None])[:, :, 0]
+    return matmul_up(A, v)
 
 
 def _add(*terms: np.ndarray) -> np.ndarray:
@@ -100,54 +104,70 @@ def _add(*terms: np.ndarray) -> np.ndarray:
     return np.asarray(out)
 
 
+def _times_underflow(s: np.ndarray, uf: float) -> np.ndarray:
+    """``s * uf`` rounded up (``uf`` a possibly subnormal constant, ``s`` a small array)."""
+    with np.errstate(all="ignore"):
+        return np.asarray(up(s * uf))
+
+
 def _square_up(x: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         return np.asarray(up(x * x))
 
 
 def backward(states: list[LayerState], l: int, top: IntervalMatrix | None,
-             top_xi: np.ndarray | None = None) -> Terms:
+             top_xi: np.ndarray | None = None, *, prob: bool = True) -> Terms:
     """Propagate every local error of layers ``0..l`` to ``K`` linear functionals of ``Delta a^l``.
 
     Args:
         states: per layer (0-based), weights, local sums, boxes and ``xi``; ``box`` and ``xi``
             must be set for every layer below ``l``.
         l: the layer (0-based) whose ``Delta a`` the functionals read.
-        top: ``(N, K, n_l)`` the functionals' matrix (softmax's Jacobian at its midpoint; its
-            radius is only the rounding of that midpoint), or None for the units of ``a^l``
-            themselves (``K = n_l``).
+        top: ``(N, K, n_l)`` the functionals' matrix (softmax's Jacobian at its midpoint, taken as
+            exact), or None for the units of ``a^l`` themselves (``K = n_l``).
         top_xi: ``(N, K)`` a bound on the functionals' own remainder (softmax: ``rad(J) e_a``
             plus its evaluation error), added to ``sound`` and ``fixed``.
+        prob: also the probabilistic tier's ``var`` and ``fixed`` (else they are zeros).
     """
     st = states[l]
     rho, var, uf = st.sums.rho, st.sums.var, st.sums.underflow
+    mid: np.ndarray
+    rad: np.ndarray | None = None
     if top is None:
         sound, v, fixed = rho.copy(), var.copy(), np.full_like(rho, uf)
-        G_z = IntervalMatrix(st.w.WT, np.zeros((1, 1)))  # shared by every row
+        mid, absG = st.w.WT, st.w.WT_abs  # G_z = W^T, shared by every row, exact
     else:
-        absT = top.abs_upper()
+        absT = np.abs(top.mid)
         sound = _matvec(absT, rho)
-        v = _matvec(_square_up(top.abs_upper()), var)
-        fixed = _matvec(absT, np.full_like(rho, uf))
+        v = _matvec(_square_up(absT), var) if prob else np.zeros_like(sound)
+        fixed = _times_underflow(sum_up(absT), uf) if prob else np.zeros_like(sound)
         if l > 0:
-            G_z = interval_matmul(top, st.w.WT, st.w.WT_abs)
+            ones = np.ones((top.mid.shape[0], top.mid.shape[2]))
+            mid, rad = scaled_product(top.mid, None, ones, st.w.WT, st.w.WT_abs)  # J W^T, rounding kept
+            absG = np.asarray(up(np.abs(mid) + rad))
     if top_xi is not None:
         sound, fixed = _add(sound, top_xi), _add(fixed, top_xi)
     for m in range(l - 1, -1, -1):
         sm = states[m]
         if sm.box is None or sm.xi is None:
             raise ValueError(f"layer {m + 1}'s activation box is not known yet")
-        xi = _matvec(G_z.abs_upper(), sm.xi)
-        sound, fixed = _add(sound, xi), _add(fixed, xi)
-        G_a = scale_columns(G_z, sm.box.d_mid, np.zeros_like(sm.box.d_mid))
-        absG = G_a.abs_upper()
-        sound = _add(sound, _matvec(absG, sm.sums.rho))
-        v = _add(v, _matvec(_square_up(absG), sm.sums.var))
-        fixed = _add(fixed, _matvec(absG, np.full_like(sm.sums.rho, sm.sums.underflow)))
-        if m > 0:
-            if not np.any(absG):  # a step layer (or saturated units): nothing flows further down
-                break
-            G_z = interval_matmul(G_a, sm.w.WT, sm.w.WT_abs)
+        d = sm.box.d_mid
+        ad = np.abs(d)
+        with np.errstate(all="ignore"):
+            # Delta z^m = d Delta a^m + xi^m, Delta a^m = ... + rho^m: |G_z| (xi + |d| rho); the
+            # probabilistic remainder |G_z| xi + uf |G_z| |d| (uf is subnormal: kept out of the products)
+            per_unit = [up(sm.xi + up(ad * sm.sums.rho))]
+            if prob:
+                per_unit += [sm.xi, ad]
+        both = _matvec(absG, np.stack(per_unit, axis=2))
+        sound = _add(sound, both[:, :, 0])
+        if prob:
+            fixed = _add(fixed, both[:, :, 1], _times_underflow(both[:, :, 2], sm.sums.underflow))
+            v = _add(v, _matvec(_square_up(absG), up(up(d * d) * sm.sums.var)))
+        if m == 0 or not np.any(d):  # the first layer, or a step layer: nothing flows further down
+            break
+        mid, rad = scaled_product(mid, rad, d, sm.w.WT, sm.w.WT_abs)
+        absG = np.asarray(up(np.abs(mid) + rad))
     return Terms(sound, v, fixed)
 
 

@@ -29,7 +29,7 @@ from flint import ctx
 from nnverify.bounds.activations import BallConstants
 from nnverify.bounds.rounding import ModelConstants
 from nnverify.bounds.sums import float_up_q
-from nnverify.bounds.vector import TINY64, IntervalMatrix, factor_up, sum_up
+from nnverify.bounds.vector import TINY64, IntervalMatrix, factor_up, plus_tiny, sum_up
 from nnverify.certified import arf_to_fraction
 from nnverify.certified.arrays import down, up
 from nnverify.certified.elementary import expm1_bounds, sigmoid_bounds, tanh_bounds
@@ -120,7 +120,8 @@ def _sigmoid_box(lo: np.ndarray, hi: np.ndarray, c: VecConstants) -> UnitBox:
         d_lo = np.minimum(*f_dn)
         d_hi = np.where((s_lo <= 0.5) & (s_hi >= 0.5), 0.25, np.minimum(np.maximum(*f_up), 0.25))
         # relative (1/(1+exp(-a)) and exp(a)/(1+exp(a))) or absolute (0.5*(1+tanh(a/2))): the larger
-        eta = np.maximum(up(up(c.c_rel_u * s_hi * factor_up(1)) + c.tiny), c.c_abs_tiny)
+        # (the relative term, where it is the larger, is >= 2^-60: one step up covers the underflow)
+        eta = np.maximum(up(c.c_rel_u * s_hi * factor_up(1)), c.c_abs_tiny)
     mid, rad = _hull(d_lo, d_hi)
     return UnitBox(mid, rad, d_hi, np.asarray(eta), s_lo, s_hi)
 
@@ -133,7 +134,7 @@ def _tanh_box(lo: np.ndarray, hi: np.ndarray, c: VecConstants) -> UnitBox:
         d_lo = np.minimum(*g_dn)
         d_hi = np.where((t_lo <= 0) & (t_hi >= 0), 1.0, np.maximum(*g_up))
         t_abs = np.maximum(np.abs(t_lo), np.abs(t_hi))
-        eta = up(up(c.two_k_u * t_abs * factor_up(1)) + c.tiny)
+        eta = plus_tiny(c.two_k_u * t_abs * factor_up(1), c.tiny)
     mid, rad = _hull(d_lo, d_hi)
     return UnitBox(mid, rad, d_hi, np.asarray(eta), t_lo, t_hi)
 
@@ -257,8 +258,8 @@ def softmax_errors(a_lo: np.ndarray, a_hi: np.ndarray, e: np.ndarray, p_lo: np.n
         # h >= sum_i p_i e^{theta_i} - 1 = sum_i p_i (e^{theta_i} - 1), and <= e^{r_max} - 1;
         # d >= 1 - sum_i p_i e^{theta_i} = sum_i p_i (1 - e^{theta_i}) <= sum_i p_i r_i, and <= r_max
         uf = (K + 1) * TINY64  # the products p_i m_i may underflow
-        h = np.minimum(up(sum_up(p_hi * m_hi * factor_up(1)) + uf), expm1_bounds(r_max[:, 0])[1])[:, None]
-        d = np.minimum(up(sum_up(p_hi * r * factor_up(1)) + uf), r_max[:, 0])[:, None]
+        h = np.minimum(plus_tiny(sum_up(p_hi * m_hi * factor_up(1)), uf), expm1_bounds(r_max[:, 0])[1])[:, None]
+        d = np.minimum(plus_tiny(sum_up(p_hi * r * factor_up(1)), uf), r_max[:, 0])[:, None]
         f_up = float(np.nextafter(c.up_fac - 1.0, np.inf))
         f_dn = float(np.nextafter(1.0 - c.down_fac, np.inf))
         # ŷ/p - 1 <= ((1 + m_k)(1 + f) - (1 - d)) / (1 - d); 1 - ŷ/p <= h + (1 - e^{-r_k}) + f'
@@ -266,5 +267,5 @@ def softmax_errors(a_lo: np.ndarray, a_hi: np.ndarray, e: np.ndarray, p_lo: np.n
         above = up(num / down(1.0 - d))
         below = up(up(h + r) + f_dn)
         rel = np.maximum(above, below)
-        err = up(up(p_hi * rel * factor_up(1)) + (K + 3) * c.k_tiny)
+        err = plus_tiny(p_hi * rel * factor_up(1), (K + 3) * c.k_tiny)
     return np.asarray(np.where(np.isnan(err) | (d >= 1), np.inf, err))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnverify.bounds.adjoint import REFINE_FLOPS, LayerState, Terms, backward, backward_flops
-from nnverify.bounds.boxes import RANGES, VecConstants, capped, softmax_errors, softmax_jacobian, unit_box
+from nnverify.bounds.boxes import RANGES, UnitBox, VecConstants, capped, softmax_errors, softmax_jacobian, unit_box
 from nnverify.bounds.interval_arrays import activation_step, check_ball_pass
 from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE, check_confidence, probabilistic_bound
 from nnverify.bounds.rounding import DEFAULT_ROUNDING, RoundingModel
@@ -100,12 +100,27 @@ def _computed_box(activation: Activation, z: BallArray, e_z: np.ndarray) -> tupl
         return (np.clip(down(z.lower() - e_z), low, high), np.clip(up(z.upper() + e_z), low, high))
 
 
+def _box(a: BallArray, e_a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the computed weighted sums may be: the exact ones ± ``e_a``, rounded outward."""
+    with np.errstate(all="ignore"):
+        return down(a.lower() - e_a), up(a.upper() + e_a)
+
+
+def _remainder(box: UnitBox, e_a: np.ndarray) -> np.ndarray:
+    """``xi = d_rad e_a + eta``: the linearisation remainder and the evaluation error of one layer."""
+    with np.errstate(all="ignore"):
+        return np.asarray(up(up(box.d_rad * e_a) + box.eta))
+
+
 def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[np.ndarray, np.ndarray, Terms]:
     """Today's interval bound, the signed bound, and the probabilistic tier's terms, in one pass.
 
     Two chains of a-priori errors run side by side: today's (``e_twin``, its own rules only) and
-    the signed one (``e_z``), whose weighted-sum errors are the smallest of the order-free push
-    ``rho + e_z |W|``, today's, and the backward pass from that layer when it is cheap enough.
+    the signed one (``e_z``), whose weighted-sum errors come from the order-free push
+    ``rho + e_z |W|``, or — where that box is so wide that the linearisation remainder
+    ``d_rad e_a`` exceeds an eighth of the evaluation error somewhere (deep networks) — from
+    the backward pass from that layer, when it is cheap enough (:data:`.adjoint.REFINE_FLOPS`).
+    The output layer always gets its backward pass: it is the signed bound.
     """
     consts = model.constants(network.dtype)
     c = VecConstants.of(consts, network.n_outputs)
@@ -129,19 +144,21 @@ def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[
             e_a = sums.rho
             terms = Terms(sums.rho, sums.var, np.full_like(sums.rho, sums.underflow))
         else:
-            e_a = np.fmin(up(sums.rho + matmul_up(e_z, w.W_abs)), gamma_sums(z_abs, e_z, w, u, tiny)[0])
-            if last or backward_flops(widths, l, widths[l + 1]) <= budget:
+            e_a = up(sums.rho + matmul_up(e_z, w.W_abs))  # (never above today's rule for the same e_z)
+            if last:
                 terms = backward(states, l, None)
                 e_a = np.fmin(e_a, terms.sound)
-        with np.errstate(all="ignore"):
-            box_lo, box_hi = down(a.lower() - e_a), up(a.upper() + e_a)
+        box_lo, box_hi = _box(a, e_a)
         if layer.activation is Activation.SOFTMAX:  # the output layer
             linear, out_terms = _softmax_output(states, l, box_lo, box_hi, e_a, c)
             return e_twin, linear, out_terms
         box = unit_box(layer.activation, box_lo, box_hi, c)
-        states[l].box = box
+        if terms is None and backward_flops(widths, l, widths[l + 1]) <= budget \
+                and np.any(box.d_rad * e_a > box.eta / 8):
+            e_a = np.fmin(e_a, backward(states, l, None, prob=False).sound)
+            box = unit_box(layer.activation, *_box(a, e_a), c)
+        states[l].box, states[l].xi = box, _remainder(box, e_a)
         with np.errstate(all="ignore"):
-            states[l].xi = np.asarray(up(up(box.d_rad * e_a) + box.eta))
             e_z = capped(layer.activation, up(up(box.lipschitz * e_a) + box.eta), z.lower(), z.upper())
         if last:
             return e_twin, e_z, _elementwise_output(terms, box, e_a)
@@ -163,11 +180,9 @@ def signed_bounds(network: Network, bp: BallPass, model: RoundingModel = DEFAULT
     return linear, terms
 
 
-def _elementwise_output(terms: Terms | None, box: object, e_a: np.ndarray) -> Terms:
+def _elementwise_output(terms: Terms | None, box: UnitBox, e_a: np.ndarray) -> Terms:
     """``Delta y = D Delta a + eta`` for an elementwise output activation: scale the terms of ``a^L``."""
-    from nnverify.bounds.boxes import UnitBox
-
-    if terms is None or not isinstance(box, UnitBox):
+    if terms is None:
         raise ValueError("the output layer's terms are always computed")
     d = np.abs(box.d_mid)
     with np.errstate(all="ignore"):

@@ -14,23 +14,73 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
 from nnverify.certified.arrays import up
 from nnverify.certified.fpenv import ensure_float_environment
 
-__all__ = ["IntervalMatrix", "TINY64", "U64", "factor_up", "matmul_up", "sum_up", "scale_columns", "interval_matmul"]
+__all__ = ["IntervalMatrix", "TINY64", "U64", "factor_up", "gamma_up", "matmul_up", "sum_up", "plus_tiny",
+           "scaled_product"]
 
 #: float64 unit roundoff and smallest subnormal.
 U64 = Fraction(1, 2**53)
 TINY64 = 2.0**-1074
 
 
+@lru_cache(maxsize=4096)
 def factor_up(k: int) -> float:
     """A float ``c >= 1`` with ``fl(v * c) >= v / (1 - u)^k`` for normal ``v >= 0``: ``k`` roundings undone."""
     g = k * U64 / (1 - k * U64) if k * U64 < Fraction(1, 2) else Fraction(10**300)
     q = (1 + g) * (1 + 2 * U64)
+    f = float(q)
+    return f if Fraction(f) >= q else math.nextafter(f, math.inf)
+
+
+#: Above this, one step up (``nextafter``) adds more than any underflow term here.
+_BIG = 2.0**-900
+_SMALLEST_NORMAL = 2.0**-1022
+
+
+def plus_tiny(r: np.ndarray, amount: float) -> np.ndarray:
+    """An upper bound of ``v + amount`` for ``r = fl(v)``, ``v >= 0``, and a tiny ``amount >= 0``.
+
+    Arithmetic with a subnormal operand is slow on most CPUs (microcode assists), so a subnormal
+    ``amount`` is never added to the whole array: where ``r >= 2^-900`` one step up already adds
+    at least ``ulp(r) / 2 >= 2^-953`` beyond ``v``, more than ``amount``; only the few smaller
+    entries get ``up(up(r) + amount)``.
+
+    Args:
+        r: the computed (rounded) nonnegative values.
+        amount: what to add, e.g. ``k`` times the smallest subnormal.
+    """
+    with np.errstate(all="ignore"):
+        if amount >= _SMALLEST_NORMAL or amount > 2.0**-1000:
+            return np.asarray(up(up(r) + amount))
+        out = np.asarray(up(r))
+        small = out < _BIG
+        if small.any():
+            out[small] = up(out[small] + amount)
+    return out
+
+
+def _no_subnormals(A: np.ndarray) -> np.ndarray:
+    """``A`` (nonnegative) with every subnormal entry raised to the smallest normal float.
+
+    Still an upper bound of what ``A`` bounds, and a matrix product with subnormal operands runs
+    ~7x slower (microcode assists); they come from one step up of an exact 0 (``up(0) = 2^-1074``).
+    """
+    sub = (A > 0) & (A < _SMALLEST_NORMAL)
+    if sub.any():
+        A = np.where(sub, _SMALLEST_NORMAL, A)
+    return A
+
+
+@lru_cache(maxsize=4096)
+def gamma_up(m: int) -> float:
+    """``gamma_m = m u / (1 - m u)`` for float64, as a float rounded up."""
+    q = m * U64 / (1 - m * U64)
     f = float(q)
     return f if Fraction(f) >= q else math.nextafter(f, math.inf)
 
@@ -45,7 +95,7 @@ def matmul_up(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     ensure_float_environment()
     n = A.shape[-1]
     with np.errstate(all="ignore"):
-        return np.asarray(up(np.matmul(A, B) * factor_up(n + 1) + (n + 1) * TINY64))
+        return plus_tiny(np.matmul(_no_subnormals(A), B) * factor_up(n + 1), (n + 1) * TINY64)
 
 
 def sum_up(v: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -78,46 +128,36 @@ class IntervalMatrix:
             return np.asarray(up(np.abs(self.mid) + self.rad))
 
 
-def scale_columns(G: IntervalMatrix, d_mid: np.ndarray, d_rad: np.ndarray) -> IntervalMatrix:
-    """``G @ diag(d)`` for an interval ``d = d_mid ± d_rad`` per column (and per row of the batch).
+def scaled_product(mid: np.ndarray, rad: np.ndarray | None, d: np.ndarray, WT: np.ndarray,
+                   absWT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(G diag(d)) @ WT`` for ``G = mid ± rad`` and a point ``d`` per row: the backward step.
+
+    The exact ``G_true diag(d) WT`` lies within the returned radius of the returned midpoint:
+    ``fl(G d)`` errs by ``rad |d| + u |fl(G d)|`` plus an underflow, and the product by
+    ``gamma_n |fl(G d)| |WT|`` plus ``n`` underflows (any order, FMA or not).
 
     Args:
-        G: ``(N, K, n)`` (or ``(K, n)``, shared by every row).
-        d_mid: ``(N, n)`` midpoints of the column factors.
-        d_rad: ``(N, n)`` their radii.
-    """
-    dm, dr = d_mid[..., None, :], d_rad[..., None, :]
-    with np.errstate(all="ignore"):
-        mid = G.mid * dm
-        # (m1 ± r1)(m2 ± r2) ⊆ m1 m2 ± (|m1| r2 + r1 (|m2| + r2)), plus the rounding of m1 m2
-        rad = np.abs(G.mid) * dr + G.rad * (np.abs(dm) + dr)
-        rad = up(up(rad * factor_up(4) + U64_F * np.abs(mid)) + 4 * TINY64)
-    return IntervalMatrix(mid, np.asarray(rad))
-
-
-def interval_matmul(G: IntervalMatrix, WT: np.ndarray, absWT: np.ndarray) -> IntervalMatrix:
-    """``G @ WT`` for a point matrix ``WT`` (its absolute value ``absWT`` given, shared across calls).
-
-    The midpoint product's own rounding (``gamma_n |G.mid| |WT|``, any order) joins the radius.
-
-    Args:
-        G: ``(N, K, n)`` or ``(K, n)``.
-        WT: ``(n, m)`` float64.
+        mid: ``(K, n)`` shared by every row, or ``(N, K, n)``.
+        rad: same shape (or None for an exact ``mid``).
+        d: ``(N, n)`` the column factors.
+        WT: ``(n, m)``.
         absWT: ``|WT|``.
     """
     ensure_float_environment()
     n = WT.shape[0]
-    g = float((n + 1) * U64 / (1 - (n + 1) * U64)) * (1 + 2**-40)
-    shape = G.mid.shape
-    flat_mid = G.mid.reshape(-1, n)
-    flat_rad = np.broadcast_to(G.rad, shape).reshape(-1, n)
     with np.errstate(all="ignore"):
-        mid = flat_mid @ WT
-        both = np.concatenate([flat_rad, np.abs(flat_mid)], axis=0) @ absWT  # one BLAS call
-        r_part, m_part = both[: flat_rad.shape[0]], both[flat_rad.shape[0]:]
-        rad = up((r_part + g * m_part) * factor_up(n + 3) + 2 * (n + 1) * TINY64)
-    out = shape[:-1] + (WT.shape[1],)
-    return IntervalMatrix(mid.reshape(out), np.asarray(rad).reshape(out))
+        Ga = mid * d[:, None, :]
+        absGa = np.abs(Ga)
+        # (rad |d| + (u + gamma_n) |G d| + 2 tiny) |WT|, every step rounded up
+        spread = absGa * (U64_F + gamma_up(n + 1))
+        if rad is not None:
+            spread = spread + rad * np.abs(d)[:, None, :]
+        spread = _no_subnormals(plus_tiny(spread, 2 * TINY64))
+        N, K = Ga.shape[0], Ga.shape[1]
+        new_mid = (Ga.reshape(-1, n) @ WT).reshape(N, K, -1)
+        new_rad = (spread.reshape(-1, n) @ absWT).reshape(N, K, -1)
+        new_rad = plus_tiny(new_rad * factor_up(n + 4), (n + 2) * TINY64)
+    return new_mid, np.asarray(new_rad)
 
 
 #: ``u`` as a float, rounded up.
