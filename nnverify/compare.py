@@ -128,7 +128,8 @@ class CheckReport:
         """median bound / median error, for the sound and the probabilistic bound."""
         errors = [r.ulp for r in self.results]
         return {"sound": _median_ratio([r.bound_ulp for r in self.results], errors),
-                "probabilistic": _median_ratio([r.prob_bound_ulp for r in self.results], errors)}
+                "probabilistic": _median_ratio([math.inf if r.prob_bound_ulp is None else r.prob_bound_ulp
+                                                for r in self.results], errors)}
 
     def to_json(self, *, results: bool = True) -> dict[str, Any]:
         """``{"ok", "results": [...], "max_ulp", ...}``; indices in it are 1-based."""

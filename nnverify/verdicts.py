@@ -41,10 +41,11 @@ class OutputResult:
         bound_abs: the sound bound plus the user tolerance, absolute.
         bound_ulp: the same in ulps.
         status: the verdict of both tiers: "ok", "suspicious", "failed" or "undecided".
-        prob_bound_abs: the probabilistic bound plus the user tolerance, absolute.
+        prob_bound_abs: the probabilistic bound plus the user tolerance, absolute (None: not computed).
         prob_bound_ulp: the same in ulps.
         prob_status: the probabilistic tier alone: "ok", "suspicious" (outside) or "undecided".
-        sound_status: the sound tier alone: "ok", "failed" or "undecided".
+        sound_status: the sound tier alone: "ok", "failed" or "undecided" (None: the same as
+            ``status``, for results made without the probabilistic tier).
     """
 
     input: int
@@ -57,10 +58,10 @@ class OutputResult:
     bound_abs: float
     bound_ulp: float
     status: str
-    prob_bound_abs: float = math.inf
-    prob_bound_ulp: float = math.inf
-    prob_status: str = Verdict.UNDECIDED.value
-    sound_status: str = Verdict.UNDECIDED.value
+    prob_bound_abs: float | None = None
+    prob_bound_ulp: float | None = None
+    prob_status: str | None = None
+    sound_status: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -69,7 +70,7 @@ class OutputResult:
     @property
     def sound_ok(self) -> bool:
         """Within the sound bound (``ok`` or ``suspicious``): no error is proved."""
-        return self.sound_status == Verdict.OK
+        return (self.sound_status if self.sound_status is not None else self.status) == Verdict.OK
 
     def to_json(self, digits: int = 20) -> dict[str, Any]:
         """JSON-ready dict; ``input`` and ``output`` are 1-based as everywhere users see them."""
@@ -84,11 +85,11 @@ class OutputResult:
             "ulp": json_float(self.ulp),
             "bound_abs": json_float(self.bound_abs),
             "bound_ulp": json_float(self.bound_ulp),
-            "prob_bound_abs": json_float(self.prob_bound_abs),
-            "prob_bound_ulp": json_float(self.prob_bound_ulp),
+            "prob_bound_abs": None if self.prob_bound_abs is None else json_float(self.prob_bound_abs),
+            "prob_bound_ulp": None if self.prob_bound_ulp is None else json_float(self.prob_bound_ulp),
             "status": str(self.status),
-            "sound_status": str(self.sound_status),
-            "prob_status": str(self.prob_status),
+            "sound_status": None if self.sound_status is None else str(self.sound_status),
+            "prob_status": None if self.prob_status is None else str(self.prob_status),
             "ok": self.ok,
         }
 

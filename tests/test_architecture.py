@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("symbolic", "strategies"),
     ("certified",),
     ("bounds",),
-    ("compare", "predictions"),
+    ("compare", "verdicts", "predictions"),
     ("suite",),
     ("report",),
     ("cli", "__main__"),

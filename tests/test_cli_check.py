@@ -147,3 +147,10 @@ def test_bad_implementation_options_exit_2(capsys, argv: list[str], match: str) 
 def test_a_hanging_forward_is_reported_as_a_timeout(capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run(capsys, "check", "--impl", _ex("user_errors.py:hangs"), "--impl-timeout", "0.3")
     assert code == 1 and "your code timeout" in out
+
+
+def test_the_command_lines_default_confidence_is_the_librarys() -> None:
+    from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE
+    from nnverify.cli.check import DEFAULT_CONFIDENCE as CLI_DEFAULT
+
+    assert CLI_DEFAULT == DEFAULT_CONFIDENCE

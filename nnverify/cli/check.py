@@ -38,8 +38,12 @@ HELP = "check a forward pass (nnverify's or yours) against certified exact value
 _LIST_MAX_INPUTS = 10
 
 
+#: ``nnverify.bounds.probabilistic.DEFAULT_CONFIDENCE`` (a test keeps the two equal): declaring the
+#: options must not import the bounds (they load python-flint; ``nnverify forward`` stays light).
+DEFAULT_CONFIDENCE = 1 - 1e-6
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE
     from nnverify.under_test import DEFAULT_TIMEOUT
 
     add_network_arguments(p)
@@ -91,7 +95,8 @@ def _row(r: OutputResult, digits: int, who: str) -> str:
         and 1e-4 <= abs(r.value) < 1e16 else repr(r.value)
     return (
         f"  y{r.output + 1:<3} exact {r.exact.digits(digits)} (± {_g(float(r.exact.rad), 2)})  "
-        f"{who} {value}  error {_g(r.ulp)} ulp  bound {_g(r.bound_ulp)} ulp (prob. {_g(r.prob_bound_ulp)})  "
+        f"{who} {value}  error {_g(r.ulp)} ulp  bound {_g(r.bound_ulp)} ulp "
+        f"(prob. {_g(math.inf if r.prob_bound_ulp is None else r.prob_bound_ulp)})  "
         f"{r.status}"
     )
 

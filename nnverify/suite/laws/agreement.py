@@ -36,7 +36,7 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: Rec
     rec.observe(
         float(report.max_ulp), ulp=float(report.max_ulp), input=floats(X[worst.input]),
         output=worst.output + 1, exact=worst.exact.digits(20), observed=float(worst.value),
-        bound_ulp=float(worst.bound_ulp), prob_bound_ulp=float(worst.prob_bound_ulp), network=network.describe(),
+        bound_ulp=float(worst.bound_ulp), prob_bound_ulp=_prob(worst), network=network.describe(),
     )
     bad = next((r for r in report.results if not r.sound_ok), None)
     if bad is not None:
@@ -54,18 +54,22 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: Rec
             f"suspicious (probabilistic): y{bad.output + 1} of input row {bad.input + 1} is {float(bad.value)!r}; "
             f"the exact value is {bad.exact.digits(20)}, {bad.ulp:.3g} ulp away: within the sound bound "
             f"{bad.bound_ulp:.3g} ulp (no error is proved) but outside the probabilistic bound "
-            f"{bad.prob_bound_ulp:.3g} ulp, where a correct computation lands with probability "
+            f"{_prob(bad):.3g} ulp, where a correct computation lands with probability "
             f"< {1 - report.confidence:.2g} if its rounding errors are independent with mean zero "
             "(--sound-only accepts this)",
             **_details(network, X, bad),
         )
 
 
+def _prob(r: Any) -> float:
+    return float("inf") if r.prob_bound_ulp is None else float(r.prob_bound_ulp)
+
+
 def _details(network: Network, X: np.ndarray, bad: Any) -> dict[str, Any]:
     return dict(
         network=network_json(network), input=floats(X[bad.input]), output=bad.output + 1,
         exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value),
-        ulp=float(bad.ulp), bound_ulp=float(bad.bound_ulp), prob_bound_ulp=float(bad.prob_bound_ulp),
+        ulp=float(bad.ulp), bound_ulp=float(bad.bound_ulp), prob_bound_ulp=_prob(bad),
         abs_error=float(bad.abs_error), status=str(bad.status),
     )
 
