@@ -137,6 +137,10 @@ def abbreviated_unit(
 
 
 def nonzero_inputs(cert: CertifiedPass) -> int:
-    """How many of the derived input's values are not 0 (the terms that contribute)."""
+    """How many of the derived input's values are not 0 (the terms that contribute).
+
+    Args:
+        cert: certified values; row 0 is the derived input.
+    """
     return sum(1 for q in cert.x_exact[0] if q != 0)
 

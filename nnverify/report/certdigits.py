@@ -177,7 +177,13 @@ def ball_fixed(x: arb, places: int) -> Number:
 
 def outward(q: Fraction, digits: int, *, down: bool) -> str:
     """``q`` to ``digits`` figures rounded away from the inside: down for a lower end, up for an
-    upper end (LaTeX math), so a range ``[outward(lo), outward(hi)]`` still holds ``[lo, hi]``."""
+    upper end (LaTeX math), so a range ``[outward(lo), outward(hi)]`` still holds ``[lo, hi]``.
+
+    Args:
+        q: the exact value.
+        digits: significant figures.
+        down: round toward minus infinity (a lower end); else toward plus infinity.
+    """
     return _outward(q, digits, down=down)
 
 

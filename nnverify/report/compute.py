@@ -322,6 +322,10 @@ def _predictions(network: Network, inputs: Inputs, report: CheckReport) -> Predi
     return predictions(report, inputs.labels)
 
 
+#: Digits per batch when scoring all shipped digits.
+_SCORE_BATCH = 1000
+
+
 def _digits_score(network: Network, inputs: Inputs) -> DigitsScore | None:
     """The float forward on all 10,000 shipped digits (one batched NumPy pass, as the book's
     accuracy loop), when the report's inputs are some of them."""
@@ -331,9 +335,12 @@ def _digits_score(network: Network, inputs: Inputs) -> DigitsScore | None:
     if inputs.source != MNIST_DIGITS or network.n_inputs != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
         return None
     every = mnist_digits()
-    x = (every.images / 255).astype(np.float32)  # the book's normalisation, as Digits.inputs()
-    y = forward(network, x).y
-    return DigitsScore(int((np.argmax(y, axis=1) == every.labels).sum()), len(every))
+    correct = 0
+    for start in range(0, len(every), _SCORE_BATCH):  # in batches, as the book's loop: little memory
+        rows = slice(start, start + _SCORE_BATCH)
+        x = (every.images[rows] / 255).astype(np.float32)  # the book's normalisation (Digits.inputs)
+        correct += int((np.argmax(forward(network, x).y, axis=1) == every.labels[rows]).sum())
+    return DigitsScore(correct, len(every))
 
 
 def _is_book_mnist(network: Network) -> bool:

@@ -113,7 +113,12 @@ def architecture_section(data: ReportData, words: Words) -> list[Block]:
 
 
 def unit_sketch_section(data: ReportData, words: Words) -> list[Block]:
-    """Unit 1 of layer 1 derived in abbreviated form: the first and last terms of its sum."""
+    """Unit 1 of layer 1 derived in abbreviated form: the first and last terms of its sum.
+
+    Args:
+        data: the report's data (the derived input's certified pass and exact sums).
+        words: the report's language.
+    """
     net = data.network
     places = data.settings.step_digits
     a_row, z_row = abbreviated_unit(net, data.cert, data.a1_exact, mode=data.derivation_mode,

@@ -35,7 +35,11 @@ MARGIN_DIGITS = 6
 
 
 def image_shape(n_inputs: int) -> tuple[int, int] | None:
-    """``(side, side)`` when an input of ``n_inputs`` values reads as a square picture (side >= 8)."""
+    """``(side, side)`` when an input of ``n_inputs`` values reads as a square picture (side >= 8).
+
+    Args:
+        n_inputs: the values of one input (784 for MNIST: 28 x 28).
+    """
     side = math.isqrt(n_inputs)
     return (side, side) if side >= 8 and side * side == n_inputs else None
 
@@ -169,7 +173,12 @@ def _bound_meaning(data: ReportData, p: Predictions, words: Words) -> list[Block
 
 
 def predictions_section(data: ReportData, words: Words) -> list[Block]:
-    """Accuracy, the digits as a grid, certified predictions (empty without labels)."""
+    """Accuracy, the digits as a grid, certified predictions (empty without labels).
+
+    Args:
+        data: the report's data (``data.predictions`` from nnverify's float forward).
+        words: the report's language.
+    """
     p = data.predictions
     if p is None:
         return []
