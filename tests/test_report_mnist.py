@@ -311,6 +311,7 @@ def test_labels_on_a_small_network_get_the_section_without_a_grid():
     labelled = Inputs(x.values, x.text, x.source, x.single, labels=np.array([1]))
     tex = build_report(book_network(), labelled, QUICK).tex
     assert r"\section*{Predictions}" in tex and "Accuracy: 1 (1 of 1" in tex
+    assert "based names $y_{1}, y_{2}$" in tex  # two outputs: no "y_1, ..., y_2"
     assert "tikzpicture" in tex and "ID\n" not in tex and "0.9352" not in tex
 
 

@@ -172,6 +172,13 @@ def _bound_meaning(data: ReportData, p: Predictions, words: Words) -> list[Block
     return [Para(said)]
 
 
+def _output_names(k: int) -> str:
+    """``y_1, y_2`` for few outputs, ``y_1, \\dots, y_{10}`` for many (math)."""
+    if k <= 3:
+        return ", ".join(f"y_{{{j}}}" for j in range(1, k + 1))
+    return f"y_1, \\dots, y_{{{k}}}"
+
+
 def predictions_section(data: ReportData, words: Words) -> list[Block]:
     """Accuracy, the digits as a grid, certified predictions (empty without labels).
 
@@ -187,7 +194,7 @@ def predictions_section(data: ReportData, words: Words) -> list[Block]:
         else "h_predictions"
     out: list[Block] = [Heading(words.say(heading)),
                         Para(words.say("pred_intro", dtype=str(np.dtype(data.check.dtype)),
-                                       k=data.network.n_outputs)),
+                                       names=_output_names(data.network.n_outputs))),
                         Para(_accuracy(data, p, words))]
     if shape is not None:
         out += _grid(data, p, shape, words)

