@@ -56,6 +56,10 @@ _FAULT_LAWS = {
     FaultKind.NON_FINITE: "outputs must be finite (no NaN, no infinity)",
     FaultKind.WARNING: "no floating-point warnings (overflow, invalid, divide by zero)",
     FaultKind.TIMEOUT: "the implementation must return within --impl-timeout",
+    FaultKind.WRONG_DTYPE: "the implementation must return the network's dtype (--strict-dtype)",
+    FaultKind.EXITED: "the implementation must return, not exit",
+    FaultKind.FORKED: "the implementation must not start processes",
+    FaultKind.CRASHED: "the implementation must not end or break the process it runs in",
 }
 
 
