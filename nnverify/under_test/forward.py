@@ -9,7 +9,7 @@ import numpy as np
 from nnverify.model import Activation, Network
 from nnverify.numeric import activate
 from nnverify.status import FaultKind
-from nnverify.under_test.calls import CallFailure, ImplementationFailed, guarded_call
+from nnverify.under_test.calls import CallFailure, ImplementationFailed, ImplementationHung, guarded_call
 from nnverify.under_test.functions import Call, UserFunction
 
 __all__ = ["ForwardUnderTest"]
@@ -142,7 +142,15 @@ class ForwardUnderTest:
             start = len(calls)
             calls += [(net, (r,), r.shape[:-1] + (net.n_outputs,)) for r in rows]
             spans.append((start, len(calls), x.ndim == 1 or not self.single_input))
-        ys = self.user_forward.calls(calls)
+        try:
+            ys = self.user_forward.calls(calls)
+        except (ImplementationFailed, ImplementationHung) as exc:
+            index = getattr(exc, "index", 0)
+            case = next(i for i, (_, end, _) in enumerate(spans) if index < end)
+            start, _, whole = spans[case]
+            exc.case = case  # type: ignore[attr-defined]  # which (network, x) failed
+            exc.row = None if whole else index - start  # type: ignore[attr-defined]  # which row, one at a time
+            raise
         out = []
         for (start, end, whole), (net, _) in zip(spans, cases):
             y = ys[start] if whole else np.stack(ys[start:end])

@@ -29,6 +29,8 @@ from nnverify.under_test.calls import (
     DEFAULT_TIMEOUT,
     CallFailure,
     ImplementationCrashed,
+    ImplementationFailed,
+    ImplementationHung,
     Outcome,
     check_result,
     run_guarded,
@@ -80,8 +82,12 @@ class UserFunction:
         """Run ``calls`` (as one batch where it can) and return each checked result."""
         outcomes = self._outcomes(calls)
         results = []
-        for (_, _, shape), out in zip(calls, outcomes):
-            arr, note = check_result(out, shape, self.spec, self.definition)
+        for i, ((_, _, shape), out) in enumerate(zip(calls, outcomes)):
+            try:
+                arr, note = check_result(out, shape, self.spec, self.definition)
+            except (ImplementationFailed, ImplementationHung) as exc:
+                exc.index = i  # type: ignore[attr-defined]  # which call of the batch
+                raise
             if note is not None:
                 self.notes.setdefault(note)
             results.append(arr)
