@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test reports bench clean
+.PHONY: demo test lint reports bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 ## test: the whole suite (Hypothesis profile from NNVERIFY_PROFILE, default dev; CI uses ci)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## lint: types (mypy --strict, configured in pyproject.toml) and style (ruff)
+lint: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/ruff check nnverify tests benchmarks scripts examples
 
 ## reports: regenerate the canonical reports (book network, MNIST network): .tex, and .pdf with TeX
 reports: $(STAMP)

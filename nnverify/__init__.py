@@ -3,6 +3,8 @@
 The public API is what ``__all__`` lists; everything else is private.
 """
 
+from importlib import metadata as _metadata
+
 from nnverify.errors import (
     InputsError,
     LimitError,
@@ -12,12 +14,16 @@ from nnverify.errors import (
     WeightsFileError,
 )
 from nnverify.inputs import Inputs, load_inputs, parse_x, sample_inputs
+from nnverify.lazy import lazy_exports
 from nnverify.limits import Limits
 from nnverify.model import Activation, Layer, Network
 from nnverify.numeric import ForwardPass, forward
 from nnverify.weights import BOOK_X, book_network, load_network, save_network
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("nnverify")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 # The oracle (issue 3) loads lazily: python-flint and SymPy are imported on first use, so
 # ``import nnverify`` and the NumPy path stay light.
@@ -35,15 +41,6 @@ _LAZY = {
     "OutputResult": "nnverify.compare",
 }
 
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nnverify' has no attribute {name!r}")
 
 __all__ = [
     "Activation",
@@ -79,3 +76,5 @@ __all__ = [
     "sample_inputs",
     "save_network",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

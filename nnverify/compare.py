@@ -27,6 +27,8 @@ from nnverify.model import Network
 from nnverify.modes import Mode
 from nnverify.numeric import forward
 from nnverify.progress import Progress
+from nnverify.status import json_float
+from nnverify.validate import check_float, check_int, check_network
 
 __all__ = ["OutputResult", "CheckReport", "check_outputs", "check", "STATUSES", "DEFAULT_MAX_PREC"]
 
@@ -77,23 +79,15 @@ class OutputResult:
             "output": self.output + 1,
             "exact": self.exact.digits(digits),
             "radius": float_up(self.exact.rad),
-            "value": _json_float(self.value),
-            "abs_error": _json_float(self.abs_error),
-            "rel_error": _json_float(self.rel_error),
-            "ulp": _json_float(self.ulp),
-            "bound_abs": _json_float(self.bound_abs),
-            "bound_ulp": _json_float(self.bound_ulp),
+            "value": json_float(self.value),
+            "abs_error": json_float(self.abs_error),
+            "rel_error": json_float(self.rel_error),
+            "ulp": json_float(self.ulp),
+            "bound_abs": json_float(self.bound_abs),
+            "bound_ulp": json_float(self.bound_ulp),
             "status": self.status,
             "ok": self.ok,
         }
-
-
-def _json_float(v: float) -> float | str | None:
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,8 +156,8 @@ class CheckReport:
             "max_prec_used": self.max_prec_used,
             "tolerance_ulp": self.tolerance_ulp,
             "counts": self.counts(),
-            "max_ulp": _json_float(self.max_ulp),
-            "max_bound_ulp": _json_float(max(r.bound_ulp for r in self.results)),
+            "max_ulp": json_float(self.max_ulp),
+            "max_bound_ulp": json_float(max(r.bound_ulp for r in self.results)),
             "worst": worst.to_json(self.digits),
             "tightest": tight.to_json(self.digits),
         }
@@ -317,17 +311,13 @@ def check_outputs(
         >>> check_outputs(net, BOOK_X, forward(net, BOOK_X).y).ok
         True
     """
-    if not isinstance(network, Network):
-        raise UsageError(f"network is a {type(network).__name__}; expected an nnverify Network")
+    check_network(network)
     mode = Mode.parse(mode)
     prec, max_prec = check_prec(prec), check_prec(max_prec)
     if max_prec < prec:
         raise UsageError(f"max_prec {max_prec} is below prec {prec}; give max_prec >= prec")
-    if isinstance(tolerance_ulp, bool) or not isinstance(tolerance_ulp, (int, float)) \
-            or not math.isfinite(tolerance_ulp) or tolerance_ulp < 0:
-        raise UsageError(f"tolerance {tolerance_ulp!r} ulp: must be a finite number >= 0")
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 1000:
-        raise UsageError(f"digits {digits!r}: must be a whole number from 1 to 1000")
+    tolerance_ulp = check_float("tolerance (ulp)", tolerance_ulp, low=0)
+    digits = check_int("digits", digits, 1, 1000)
     x_arr, _ = input_rationals(network, x, Mode.BINARY)  # validates; the floats NumPy sees
     y_arr = np.asarray(y)
     if y_arr.dtype.kind != "f":

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from nnverify.errors import InputsError, LimitError, UsageError, WeightsFileError
-from nnverify.rationals import literal_to_float, parse_literal, round_to_dtype
 from nnverify.files import read_user_file
 from nnverify.limits import DEFAULT_LIMITS, Limits
 from nnverify.model import Network
 from nnverify.modes import Mode
 from nnverify.numeric import check_inputs
+from nnverify.rationals import literal_to_float, parse_literal, round_to_dtype
 
 __all__ = ["Inputs", "parse_x", "load_inputs", "sample_inputs", "input_rationals"]
 

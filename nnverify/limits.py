@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from nnverify.errors import LimitError
 
 __all__ = ["Limits", "DEFAULT_LIMITS"]

@@ -38,7 +38,7 @@ class Activation(enum.Enum):
     SOFTMAX = "softmax"
 
     @classmethod
-    def parse(cls, text: str) -> Activation:
+    def parse(cls, text: Activation | str) -> Activation:
         """Return the activation named ``text`` (case-insensitive), or raise a one-line error."""
         if isinstance(text, Activation):
             return text

@@ -5,6 +5,7 @@ Importing this module does not import SymPy. Every activation keeps the input's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "tanh",
     "identity",
     "activate",
+    "ACTIVATIONS",
     "check_inputs",
 ]
 
@@ -47,12 +49,12 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
     with np.errstate(under="ignore", over="ignore"):
         naive = 1 / (1 + np.exp(-safe))
         tail = np.exp(a)
-    return np.where(a >= -cut, naive, tail).astype(dt, copy=False)
+    return np.asarray(np.where(a >= -cut, naive, tail).astype(dt, copy=False))
 
 
 def relu(a: np.ndarray) -> np.ndarray:
     """``h(a) = max(a, 0)``."""
-    return np.maximum(a, np.zeros((), dtype=np.asarray(a).dtype))
+    return np.asarray(np.maximum(a, np.zeros((), dtype=np.asarray(a).dtype)))
 
 
 def step(a: np.ndarray) -> np.ndarray:
@@ -63,7 +65,7 @@ def step(a: np.ndarray) -> np.ndarray:
 
 def tanh(a: np.ndarray) -> np.ndarray:
     """``h(a) = tanh(a)``."""
-    return np.tanh(a)
+    return np.asarray(np.tanh(a))
 
 
 def softmax(a: np.ndarray) -> np.ndarray:
@@ -76,10 +78,11 @@ def softmax(a: np.ndarray) -> np.ndarray:
     shifted = a - np.max(a, axis=-1, keepdims=True)
     with np.errstate(under="ignore"):
         e = np.exp(shifted)
-    return e / np.sum(e, axis=-1, keepdims=True)
+    return np.asarray(e / np.sum(e, axis=-1, keepdims=True))
 
 
-_FUNCTIONS = {
+#: The activation functions, one entry per :class:`~nnverify.model.Activation`.
+ACTIVATIONS: dict[Activation, Callable[[np.ndarray], np.ndarray]] = {
     Activation.IDENTITY: identity,
     Activation.SIGMOID: sigmoid,
     Activation.RELU: relu,
@@ -91,7 +94,7 @@ _FUNCTIONS = {
 
 def activate(activation: Activation, a: np.ndarray) -> np.ndarray:
     """Apply ``activation`` elementwise (softmax: along the last axis)."""
-    return _FUNCTIONS[Activation.parse(activation)](a)
+    return ACTIVATIONS[Activation.parse(activation)](a)
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Any, cast
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def to_fraction(value: float | np.floating) -> Fraction:
     return Fraction(float(value))  # float32 -> float64 is exact
 
 
-def round_to_dtype(q: Fraction, dtype: object) -> np.floating:
+def round_to_dtype(q: Fraction, dtype: object) -> np.floating[Any]:
     """Round the rational ``q`` to the nearest ``dtype`` float, ties to even (IEEE default).
 
     Returns an infinity when ``q`` is beyond the dtype's range (the caller rejects it).
@@ -82,7 +83,7 @@ def round_to_dtype(q: Fraction, dtype: object) -> np.floating:
     except OverflowError:
         f64 = float("inf") if q > 0 else float("-inf")
     if dt == np.float64:
-        return np.float64(f64)
+        return cast(np.floating[Any], np.float64(f64))
     with np.errstate(over="ignore"):
         guess = dt.type(f64)
     if not np.isfinite(guess):
@@ -91,8 +92,8 @@ def round_to_dtype(q: Fraction, dtype: object) -> np.floating:
         # the ulp of the top binade (spacing(big) itself is infinite: the next value is inf)
         half_ulp = Fraction(float(np.spacing(np.nextafter(big, dt.type(0))))) / 2
         if abs(q) < Fraction(float(big)) + half_ulp:
-            return -big if q < 0 else big
-        return guess
+            return cast(np.floating[Any], -big if q < 0 else big)
+        return cast(np.floating[Any], guess)
     best, best_err = guess, abs(to_fraction(guess) - q)
     with np.errstate(over="ignore"):  # the neighbour of the largest float is inf: skipped below
         neighbours = (np.nextafter(guess, dt.type(np.inf)), np.nextafter(guess, dt.type(-np.inf)))
@@ -103,15 +104,15 @@ def round_to_dtype(q: Fraction, dtype: object) -> np.floating:
         bits = int(np.asarray(cand).view(np.uint32 if dt == np.float32 else np.uint16))
         if err < best_err or (err == best_err and bits % 2 == 0):
             best, best_err = cand, err
-    return dt.type(best)
+    return cast(np.floating[Any], dt.type(best))
 
 
-def literal_to_float(text: str, dtype: object) -> np.floating:
+def literal_to_float(text: str, dtype: object) -> np.floating[Any]:
     """The literal correctly rounded to ``dtype``; "-0.0" (or a negative underflow) keeps its sign."""
     q = parse_literal(text)
     f = round_to_dtype(q, dtype)
     if f == 0 and text.strip().startswith("-"):
-        return -f
+        return cast(np.floating[Any], -f)
     return f
 
 

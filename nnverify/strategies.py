@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 from hypothesis import strategies as st
@@ -31,7 +32,8 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from nnverify.errors import UsageError
-from nnverify.model import FLOAT_DTYPES, Activation, Layer, Network
+from nnverify.model import Activation, Layer, Network
+from nnverify.validate import check_dtype
 
 __all__ = [
     "StrategyArgumentError",
@@ -74,14 +76,8 @@ def _check_order(lo_name: str, lo: float, hi_name: str, hi: float) -> None:
         )
 
 
-def _check_dtype(dtype: object) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)  # type: ignore[call-overload]
-    except TypeError:
-        dt = None
-    if dt not in FLOAT_DTYPES:
-        raise StrategyArgumentError(f"dtype={dtype!r} is not supported; give float32 or float64")
-    return dt  # type: ignore[return-value]
+def _check_dtype(dtype: object) -> np.dtype[Any]:
+    return check_dtype(dtype, error=StrategyArgumentError)
 
 
 def _check_float(name: str, value: object, dtype: np.dtype) -> float:
@@ -100,7 +96,7 @@ def _check_activations(name: str, acts: object, *, allow_softmax: bool) -> tuple
     if isinstance(acts, (str, Activation)):
         acts = (acts,)
     try:
-        parsed = tuple(Activation.parse(a) for a in acts)  # type: ignore[union-attr]
+        parsed = tuple(Activation.parse(a) for a in acts)  # type: ignore[attr-defined]
     except TypeError:
         raise StrategyArgumentError(
             f"{name}={acts!r} is not a sequence of activations; give e.g. ('sigmoid', 'tanh')"
@@ -149,14 +145,14 @@ def finite_floats(
         raise StrategyArgumentError(
             f"no {dt} value lies in [{min_value!r}, {max_value!r}]; widen the interval"
         )
-    return _floats(lo, hi, dt.itemsize * 8)
+    return _floats(lo, hi, 32 if dt == np.float32 else 64)
 
 
 # Strategies are immutable, so equal arguments can share one object. Sharing matters: a
 # strategy built afresh inside flatmap/composite on every draw costs Hypothesis far more than
 # the draw itself (tens of seconds while shrinking a random network).
 @functools.lru_cache(maxsize=1024)
-def _floats(lo: float, hi: float, width: int) -> st.SearchStrategy[float]:
+def _floats(lo: float, hi: float, width: Literal[32, 64]) -> st.SearchStrategy[float]:
     return st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, width=width)
 
 

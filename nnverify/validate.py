@@ -39,8 +39,10 @@ def check_int(
         >>> check_int("digits", 20, 1, 1000)
         20
     """
-    if is_int(value) and low <= int(value) and (high is None or int(value) <= high):  # type: ignore[call-overload]
-        return int(value)  # type: ignore[call-overload]
+    if is_int(value):
+        v: int = int(value)  # type: ignore[call-overload]  # is_int admits only int and np.integer
+        if low <= v and (high is None or v <= high):
+            return v
     rule = f"from {low} to {high}" if high is not None else f">= {low}"
     raise error(f"{what} {value!r}{unit}: must be a whole number {rule}")
 

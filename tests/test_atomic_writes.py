@@ -135,7 +135,10 @@ def test_the_write_goes_through_a_temp_file_in_the_same_folder(
 # -- a real run interrupted or killed in the middle of its write -----------------------------------
 
 _SLOW_WRITER = """
-import os, sys, time
+import os, signal, sys, time
+# What SIGINT does must not depend on what this process inherited (a shell running CI in the
+# background starts children with SIGINT ignored): Python's own handler, as in a terminal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 real_fsync = os.fsync
 def slow_fsync(fd):
     real_fsync(fd)

@@ -17,7 +17,7 @@ from nnverify.model import Layer, Network
 from nnverify.modes import Mode
 from nnverify.weights import BOOK_X, book_network
 
-# DESIGN.md §2: independent references, 20 significant digits.
+# the book network's exact values (docs/ARCHITECTURE.md): independent references, 20 significant digits.
 BINARY = ("0.31682707641102976546", "0.69627908986196680381")
 DECIMAL = ("0.31682707641102974743", "0.69627908986196678148")
 

@@ -153,12 +153,12 @@ def test_the_printed_closed_form_parsed_back_evaluates_to_the_reference(capsys, 
 
 @pytest.mark.parametrize("name", ["book", "book-mnist"])
 def test_the_size_bound_checked_before_building_is_never_below_the_real_size(name: str) -> None:
-    from nnverify.cli.derive import _layered_size_bound
     from nnverify.symbolic import build_model
+    from nnverify.symbolic.derive import layered_size_bound
     from nnverify.weights import load_network
 
     net = load_network(name)
     model = build_model(net)
     real = sum(model.layered_size(l, j) for l in range(1, model.n_layers + 1)
                for j in range(1, len(model.a[l - 1]) + 1))
-    assert real <= _layered_size_bound(net) <= 2 * real
+    assert real <= layered_size_bound(net) <= 2 * real

@@ -31,7 +31,7 @@ def test_book_network_numpy_outputs_are_within_bound(mode, x, exact, ulps):
     assert report.ok
     for r, digits, u in zip(report.results, exact, ulps):
         assert r.exact.digits(20) == digits
-        assert round(r.ulp, 2) == u  # DESIGN.md §2: NumPy is +0.74 ulp (binary), +1.07 (decimal)
+        assert round(r.ulp, 2) == u  # the book network's exact values (docs/ARCHITECTURE.md): NumPy is +0.74 ulp (binary), +1.07 (decimal)
         assert r.ulp < r.bound_ulp
     assert report.worst.output == 0
 
@@ -67,7 +67,9 @@ def test_nan_output_fails():
     y[1] = math.nan
     report = check_outputs(book_network(), BOOK_X, y, progress=False)
     assert report.results[1].status == "failed" and report.results[1].ulp == math.inf
-    assert json.dumps(report.to_json(), allow_nan=False)
+    doc = json.loads(json.dumps(report.to_json(), allow_nan=False))  # standard JSON: no NaN literal
+    assert doc["results"][1]["value"] == "nan" and doc["results"][1]["ulp"] == "inf"
+    assert doc["ok"] is False and doc["counts"]["failed"] == 1
 
 
 def test_precision_is_raised_until_the_verdict_is_decided():

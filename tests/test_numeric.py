@@ -112,7 +112,7 @@ def test_batch_rows_agree_with_row_by_row_within_the_dot_product_bound() -> None
 
 
 def test_exact_book_values_sit_within_a_few_ulps_of_numpy() -> None:
-    """DESIGN.md §2: exact-binary y1 = 0.31682707641102976546..., NumPy is +0.74 ulp from it."""
+    """the book network's exact values (docs/ARCHITECTURE.md): exact-binary y1 = 0.31682707641102976546..., NumPy is +0.74 ulp from it."""
     y = forward(book_network(), np.array([1.0, 0.5])).y
     exact = [Fraction("0.31682707641102976546"), Fraction("0.69627908986196680381")]
     for value, ref in zip(y, exact):

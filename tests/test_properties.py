@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnverify
-from nnverify.under_test import ForwardUnderTest, UserFunction, load_function
 from nnverify.model import Layer, Network
+from nnverify.strategies import inputs, networks
 from nnverify.suite import (
     PROPERTIES,
     LawBroken,
@@ -25,8 +25,8 @@ from nnverify.suite import (
     run_property,
     run_suite,
 )
-from nnverify.strategies import inputs, networks
 from nnverify.suite.laws.structure import IdentityOutput
+from nnverify.under_test import ForwardUnderTest, UserFunction, load_function
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 N = 25  # examples per property in these tests (the ci profile of the CLI runs more)

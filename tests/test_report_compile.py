@@ -78,7 +78,7 @@ def test_title_appears_literally_in_the_pdf(book):
     if text is None:
         pytest.skip("pdftotext is not installed")
     assert INJECTION in text
-    # and the numbers of DESIGN.md §2 are there, as the reader sees them
+    # and the numbers of the book network's exact values (docs/ARCHITECTURE.md) are there, as the reader sees them
     assert "0.31682707641102976546" in text and "0.57444252" in text
 
 

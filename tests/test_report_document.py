@@ -42,7 +42,7 @@ def test_report_starts_with_the_marker_and_is_a_complete_document(book_tex):
 
 
 def test_book_report_reproduces_the_books_printed_arrays(book_tex):
-    # DESIGN.md §2: A1, Z1, Z2, Y as the book prints them (8 significant digits).
+    # the book network's exact values (docs/ARCHITECTURE.md): A1, Z1, Z2, Y as the book prints them (8 significant digits).
     for row in (r"0.3 & 0.7 & 1.1", r"0.57444252 & 0.66818777 & 0.75026011",
                 r"0.62624937 & 0.7710107", r"0.31682708 & 0.69627909"):
         assert row in book_tex
@@ -53,7 +53,7 @@ def test_book_report_table_shows_the_exact_binary_values_and_the_ulp_errors(book
     assert "0.31682707641102976546" in table and "0.69627908986196680381" in table
     assert "0.3168270764110298" in table  # NumPy's float64, as NumPy prints it
     assert r"$y_{1}$ \eqref{eq:z-3-1}, \eqref{eq:y-1}" in table  # linked to derivation and closed form
-    assert "& $0.74$ &" in table  # +0.74 ulp, as DESIGN.md §2 says
+    assert "& $0.74$ &" in table  # +0.74 ulp, as the book network's exact values (docs/ARCHITECTURE.md) says
     for k in (1, 2):
         assert rf"\label{{eq:y-{k}}}" in book_tex
 

@@ -83,7 +83,7 @@ BAD = [
     (lambda: networks(activations=("softmax",)), "softmax, which is allowed only on the output layer"),
     (lambda: networks(activations=("sigmiod",)), "unknown activation 'sigmiod'"),
     (lambda: networks(activations=()), "activations is empty"),
-    (lambda: networks(dtype="float16"), "dtype='float16' is not supported"),
+    (lambda: networks(dtype="float16"), "dtype 'float16' is not supported"),
     (lambda: networks(min_weight=float("nan")), "min_weight" if False else "min_value=nan is not a finite"),
     (lambda: networks(min_weight=1.0, max_weight=-1.0), "min_value=1.0 is greater than max_value=-1.0"),
     (lambda: weights((2,)), "sizes=(2,) has 1 entries"),

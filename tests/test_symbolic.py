@@ -157,7 +157,9 @@ def test_book_mnist_layered_model_builds_and_a_full_expansion_is_refused_with_th
 def test_closed_form_limit_is_the_node_count():
     m = build_model(book_network(), Mode.BINARY)
     size = m.expanded_size(3, 1)
-    assert m.closed_form(1, max_ops=size) is not None
+    closed = m.closed_form(1, max_ops=size)
+    assert 0 < sum(1 for _ in sympy.preorder_traversal(closed)) <= size  # the estimate bounds the tree
+    assert closed.free_symbols == {x_symbol(1), x_symbol(2)}
     with pytest.raises(LimitError, match=f"--max-ops {size}"):
         m.closed_form(1, max_ops=size - 1)
 

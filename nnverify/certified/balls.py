@@ -43,8 +43,8 @@ def ball(q: Fraction | int | float) -> arb:
 
 def arf_to_fraction(x: arb) -> Fraction:
     """The exact value of an exact ``arb`` (a midpoint or a radius): man * 2**exp."""
-    man, exp = x.man_exp()
-    man, exp = int(man), int(exp)
+    m, e = x.man_exp()
+    man, exp = int(m), int(e)
     return Fraction(man << exp) if exp >= 0 else Fraction(man, 1 << -exp)
 
 

@@ -36,7 +36,8 @@ class _BallCompiler:
         for cls in type(expr).__mro__:
             method = getattr(self, f"_compile_{cls.__name__}", None)
             if method is not None:
-                return method(expr)
+                fn: _Fn = method(expr)
+                return fn
         raise UsageError(f"cannot evaluate {type(expr).__name__} nodes ({expr}) in ball arithmetic")
 
     def _compile_Symbol(self, expr: sympy.Symbol) -> _Fn:
@@ -157,7 +158,8 @@ def compiled_model(network: Network, mode: Mode, prec: int) -> _Program:
     per_net = network_cache(network, "program")
     key = (mode, prec)
     if key in per_net:
-        return per_net[key]
+        cached: _Program = per_net[key]
+        return cached
     model = build_model(network, mode)
     comp = _BallCompiler()
     layers = []

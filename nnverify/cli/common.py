@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from typing import Any
 
@@ -14,6 +13,7 @@ from nnverify.errors import UsageError
 from nnverify.inputs import Inputs, load_inputs, parse_x, sample_inputs
 from nnverify.limits import Limits
 from nnverify.model import Network
+from nnverify.status import json_float
 from nnverify.weights import BOOK_X_TEXT, BUILTIN_NAMES, load_network
 
 __all__ = [
@@ -140,9 +140,8 @@ def jsonable(value: Any) -> Any:
         return value.tolist() if value.dtype.kind != "f" else value.astype(np.float64).tolist()
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        # JSON has no inf/nan: the same strings as the check reports ("inf", "-inf", "nan")
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, float):
+        return json_float(value)  # JSON has no inf/nan: the same strings as the check reports
     return value
 
 

@@ -25,8 +25,8 @@ def _profile_default() -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from nnverify.under_test import DEFAULT_TIMEOUT
-    from nnverify.suite import PROFILES, property_names
+    from nnverify.suite.config import PROFILES, PROPERTY_NAMES
+    from nnverify.under_test.calls import DEFAULT_TIMEOUT
 
     add_network_arguments(p)
     g = p.add_argument_group("implementation under test (default: nnverify's NumPy forward pass)")
@@ -60,7 +60,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="examples per property (overrides --profile)")
     r.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0): same seed, same run")
     r.add_argument("--only", metavar="NAME", action="append", default=None,
-                   help="run only this property (repeatable, or comma-separated): " + ", ".join(property_names()))
+                   help="run only this property (repeatable, or comma-separated): " + ", ".join(PROPERTY_NAMES))
     r.add_argument("--random-networks", action="store_true",
                    help="also draw random networks of the same depth and activations (random widths, weights)")
     r.add_argument("--low", type=float, default=_DEFAULT_LOW, help="smallest input value drawn (default %(default)s)")
@@ -77,12 +77,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _only(args: argparse.Namespace) -> list[str] | None:
     if not args.only:
         return None
-    from nnverify.suite import property_names
+    from nnverify.suite.config import PROPERTY_NAMES
 
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     for n in names:
-        if n not in property_names():
-            raise UsageError(f"--only {n!r} is not a property; expected one of {', '.join(property_names())}")
+        if n not in PROPERTY_NAMES:
+            raise UsageError(f"--only {n!r} is not a property; expected one of {', '.join(PROPERTY_NAMES)}")
     return names
 
 

@@ -6,8 +6,7 @@ Names load on first use: the document side imports SymPy, and ``nnverify --help`
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnverify.lazy import lazy_exports
 
 _WHERE = {
     "CompileResult": "compile",
@@ -32,15 +31,4 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'nnverify.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"nnverify.report.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), {k: f"nnverify.report.{v}" for k, v in _WHERE.items()})

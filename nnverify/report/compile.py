@@ -1,4 +1,4 @@
-"""Compiling LaTeX to PDF safely and reproducibly (DESIGN.md §4).
+"""Compiling LaTeX to PDF safely and reproducibly.
 
 - a fresh temporary folder holds the only file TeX sees; nothing else is readable there;
 - ``pdflatex -interaction=nonstopmode -halt-on-error -no-shell-escape`` with kpathsea told to

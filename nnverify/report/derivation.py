@@ -17,9 +17,9 @@ from fractions import Fraction
 import sympy
 
 from nnverify.certified import CertifiedPass, Enclosure
-from nnverify.rationals import weight_rationals
 from nnverify.model import Activation, Network
 from nnverify.modes import Mode
+from nnverify.rationals import weight_rationals
 from nnverify.report.layout import break_terms, estimate_width
 from nnverify.report.numbers import Number, format_number
 from nnverify.report.printer import LatexPrinter, SymbolTable

@@ -62,7 +62,7 @@ def round_significant(q: Fraction, digits: int) -> tuple[int, int, bool]:
     return int(n), e, exact
 
 
-def _plain_digits(mantissa: int, exponent: int) -> str:
+def plain_digits(mantissa: int, exponent: int) -> str:
     """``mantissa * 10**exponent`` as a positional decimal with trailing zeros trimmed."""
     s = str(mantissa)
     if exponent >= 0:
@@ -105,7 +105,7 @@ def format_number(value: Fraction | float | int, digits: int = 8) -> Number:
     sign = "-" if q < 0 else ""
     rounded = Fraction(mantissa) * Fraction(10) ** exponent
     if SCI_LOW <= rounded < SCI_HIGH:
-        body = _plain_digits(mantissa, exponent)
+        body = plain_digits(mantissa, exponent)
     else:
         s = str(mantissa).rstrip("0") or "0"
         e10 = exponent + len(str(mantissa)) - 1

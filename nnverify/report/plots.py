@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from nnverify.model import Activation
+from nnverify.numeric import ACTIVATIONS
 from nnverify.report.numbers import format_number
 
 __all__ = ["activation_plot", "ulp_histogram", "histogram_bins"]
@@ -31,15 +32,11 @@ def _f(v: float, places: int = 4) -> str:
 
 
 def _curve(activation: Activation, a: np.ndarray) -> np.ndarray | None:
-    if activation is Activation.SIGMOID:
-        return 1 / (1 + np.exp(-a))
-    if activation is Activation.TANH:
-        return np.tanh(a)
-    if activation is Activation.RELU:
-        return np.maximum(a, 0)
-    if activation is Activation.IDENTITY:
-        return a
-    return None  # step is drawn as two segments, softmax is not elementwise
+    """The curve drawn: nnverify's own (overflow-free) activation; step is drawn as two segments,
+    softmax is not elementwise."""
+    if activation in (Activation.STEP, Activation.SOFTMAX):
+        return None
+    return ACTIVATIONS[activation](a)
 
 
 def activation_plot(
@@ -58,9 +55,11 @@ def activation_plot(
         width_cm: the plot's width.
     """
     # Operating points beyond +-PLOT_LIMIT would squash the curve to a step: they are left out.
-    points = [(l, *zip(*[(a, z) for a, z in zip(av, zv) if abs(float(a)) <= PLOT_LIMIT]))
-              if any(abs(float(a)) <= PLOT_LIMIT for a in av) else (l, (), ())
-              for l, av, zv in points]
+    def kept(av: Sequence[float], zv: Sequence[float]) -> tuple[list[float], list[float]]:
+        pairs = [(float(a), float(z)) for a, z in zip(av, zv) if abs(float(a)) <= PLOT_LIMIT]
+        return [a for a, _ in pairs], [z for _, z in pairs]
+
+    points = [(l, *kept(av, zv)) for l, av, zv in points]
     all_a = [float(v) for _, av, _ in points for v in av]
     lo = math.floor(min([-6.0] + [v - 1 for v in all_a]))
     hi = math.ceil(max([6.0] + [v + 1 for v in all_a]))

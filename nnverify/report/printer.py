@@ -21,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import sympy
 
-from nnverify.report.numbers import Number, _plain_digits, format_number
+from nnverify.report.numbers import Number, format_number, plain_digits
 
 __all__ = ["SymbolTable", "LatexPrinter", "rational_latex"]
 
@@ -53,7 +54,7 @@ class SymbolTable:
         self.ranks[symbol] = rank
 
     def rank(self, symbol: sympy.Basic) -> tuple[int, ...]:
-        return self.ranks.get(symbol, (99,))  # type: ignore[arg-type]
+        return self.ranks.get(symbol, (99,))
 
 
 def _index(*indices: int) -> str:
@@ -85,7 +86,7 @@ def rational_latex(q: Fraction) -> str:
         places = max(twos, fives)
         digits = p * (10**places // d)
         if len(str(digits).strip("0")) <= _MAX_EXACT_DECIMAL_DIGITS:
-            return sign + _plain_digits(digits, -places)
+            return sign + plain_digits(digits, -places)
         if fives == 0:
             return f"{sign}\\frac{{{p}}}{{2^{{{twos}}}}}"
     return f"{sign}\\frac{{{p}}}{{{d}}}"
@@ -141,7 +142,8 @@ class LatexPrinter:
         for cls in type(expr).__mro__:
             method = getattr(self, f"_print_{cls.__name__}", None)
             if method is not None:
-                return method(expr)
+                text: str = method(expr)
+                return text
         raise TypeError(f"no LaTeX form for {type(expr).__name__}; add a _print_{type(expr).__name__}")
 
     def _precedence(self, expr: sympy.Basic) -> int:
@@ -164,7 +166,7 @@ class LatexPrinter:
         return s
 
     # -- ordering ----------------------------------------------------------------------
-    def _key(self, expr: sympy.Basic) -> tuple:
+    def _key(self, expr: sympy.Basic) -> tuple[Any, ...]:
         # Sorted stably by this key: ties keep the tree's own order (the book's order in trees
         # built unevaluated, SymPy's canonical order otherwise), so printing is deterministic.
         syms = [s for s in expr.free_symbols]
@@ -255,7 +257,8 @@ class LatexPrinter:
     def _argument(self, expr: sympy.Basic) -> str:
         """A function argument: the call's own parentheses suffice for a substituted negative."""
         if isinstance(expr, sympy.Symbol) and expr in self.values:
-            return self.values[expr].latex
+            text: str = self.values[expr].latex
+            return text
         return self._print(expr)
 
     def _print_exp(self, expr: sympy.Basic) -> str:

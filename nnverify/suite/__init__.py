@@ -35,22 +35,27 @@ family of laws), :mod:`.within` (the shared bound check), :mod:`.runner` (Hypoth
 :mod:`.results` (the verdicts as data).
 """
 
-from nnverify.suite.config import PROFILES, SuiteConfig
-from nnverify.suite.laws import PROPERTIES, LawBroken, Property, get_property, property_names
-from nnverify.suite.results import Counterexample, PropertyResult, SuiteResult
-from nnverify.suite.runner import run_property, run_suite
+from __future__ import annotations
 
-__all__ = [
-    "Counterexample",
-    "LawBroken",
-    "PROFILES",
-    "PROPERTIES",
-    "Property",
-    "PropertyResult",
-    "SuiteConfig",
-    "SuiteResult",
-    "get_property",
-    "property_names",
-    "run_property",
-    "run_suite",
-]
+from nnverify.lazy import lazy_exports
+
+# Names load on first use: the laws and the runner import Hypothesis, and the command line
+# reads PROFILES and PROPERTY_NAMES (for its options) without paying for it.
+_WHERE = {name: f"nnverify.suite.{module}" for name, module in {
+    "PROFILES": "config",
+    "PROPERTY_NAMES": "config",
+    "SuiteConfig": "config",
+    "Counterexample": "results",
+    "PropertyResult": "results",
+    "SuiteResult": "results",
+    "PROPERTIES": "laws",
+    "LawBroken": "laws",
+    "Property": "laws",
+    "get_property": "laws",
+    "property_names": "laws",
+    "run_property": "runner",
+    "run_suite": "runner",
+}.items()}
+
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _WHERE)

@@ -46,14 +46,14 @@ def cases(ctx: SuiteConfig, *, min_rows: int | None = None) -> st.SearchStrategy
     (``flatmap``) costs Hypothesis more than the draw itself.
     """
     nets = network_strategy(ctx)
-    kw = dict(min_value=ctx.min_value, max_value=ctx.max_value)
+    lo, hi = ctx.min_value, ctx.max_value
 
     @st.composite
     def build(draw: st.DrawFn) -> tuple[Network, np.ndarray]:
         net = draw(nets)
         if min_rows is None and draw(st.booleans()):
-            return net, draw(inputs(net, **kw))
-        return net, draw(inputs(net, batch=(min_rows or 1, ctx.max_batch), **kw))
+            return net, draw(inputs(net, min_value=lo, max_value=hi))
+        return net, draw(inputs(net, batch=(min_rows or 1, ctx.max_batch), min_value=lo, max_value=hi))
 
     return build()
 

@@ -10,10 +10,15 @@ from nnverify.errors import UsageError
 from nnverify.model import Network
 from nnverify.under_test import ForwardUnderTest
 
-__all__ = ["SuiteConfig", "PROFILES"]
+__all__ = ["SuiteConfig", "PROFILES", "PROPERTY_NAMES"]
 
 #: Examples per property for each ``--profile``.
 PROFILES = {"quick": 20, "ci": 60, "thorough": 1000}
+
+#: The laws' names in run order (``nnverify.suite.laws.PROPERTIES`` has the laws; a test keeps the
+#: two in step). Here so that the command line can name them without importing Hypothesis.
+PROPERTY_NAMES = ("agreement", "sigmoid-range", "identity-output", "softmax-laws", "batch-consistency",
+                  "hidden-permutation", "sigmoid-symmetry", "worst-case")
 
 
 @dataclass(frozen=True, eq=False)

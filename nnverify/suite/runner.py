@@ -51,7 +51,7 @@ def _no_local_constants() -> Iterator[None]:
     original = getattr(providers, "_get_local_constants", None)
     cache = getattr(providers, "CONSTANTS_CACHE", None)
     make = getattr(providers, "Constants", None)
-    if original is None or make is None or not hasattr(cache, "cache"):
+    if original is None or make is None or cache is None or not hasattr(cache, "cache"):
         yield
         return
     empty = make()

@@ -33,7 +33,7 @@ from nnverify.modes import Mode
 from nnverify.rationals import check_exact_mode, weight_rationals
 from nnverify.symbolic.expressions import activation_expr
 from nnverify.symbolic.symbols import a_symbol, b_symbol, w_symbol, x_symbol, z_symbol
-from nnverify.validate import check_network
+from nnverify.validate import check_network, is_int
 
 __all__ = ["SymbolicModel", "build_model", "DEFAULT_MAX_OPS", "CANONICAL_MAX_TERMS"]
 
@@ -78,10 +78,10 @@ class SymbolicModel:
         return len(self.a)
 
     def _check_unit(self, l: int, j: int) -> None:
-        if isinstance(l, bool) or not isinstance(l, int) or not 1 <= l <= self.n_layers:
+        if not is_int(l) or not 1 <= l <= self.n_layers:
             raise UsageError(f"layer {l!r} does not exist; layers are 1 to {self.n_layers}")
         n = len(self.a[l - 1])
-        if isinstance(j, bool) or not isinstance(j, int) or not 1 <= j <= n:
+        if not is_int(j) or not 1 <= j <= n:
             raise UsageError(f"unit {j!r} of layer {l} does not exist; layer {l} has units 1 to {n}")
 
     def unit(self, l: int, j: int) -> tuple[sympy.Expr, sympy.Expr]:
@@ -96,7 +96,7 @@ class SymbolicModel:
 
     def _check_output(self, k: int) -> None:
         K = len(self.z[-1])
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= K:
+        if not is_int(k) or not 1 <= k <= K:
             raise UsageError(f"output {k!r} does not exist; the network has outputs 1 to {K}")
 
     def layered_size(self, l: int, j: int) -> int:
@@ -110,7 +110,7 @@ class SymbolicModel:
         return self._sizes()[(what, l, j)]
 
     def _sizes(self) -> dict[tuple[str, int, int], int]:
-        cache = self.__dict__.get("_size_cache")
+        cache: dict[tuple[str, int, int], int] | None = self.__dict__.get("_size_cache")
         if cache is not None:
             return cache
         full: dict[sympy.Symbol, int] = {s: 1 for s in self.x}
@@ -144,7 +144,7 @@ class SymbolicModel:
         return (self._expand("a", l, j, max_ops, where), self._expand("z", l, j, max_ops, where))
 
     def _expand(self, what: str, l: int, j: int, max_ops: int, where: str) -> sympy.Expr:
-        if isinstance(max_ops, bool) or not isinstance(max_ops, int) or max_ops < 1:
+        if not is_int(max_ops) or max_ops < 1:
             raise UsageError(f"max_ops {max_ops!r}: must be a whole number >= 1")
         size = self._sizes()[(what, l, j)]
         if size > max_ops:
@@ -180,6 +180,30 @@ class SymbolicModel:
 
 
 
+def _weighted_sum(prev: Sequence[sympy.Symbol], W_rows: list[list[Any]], W_vals: list[list[Any]],
+                  b: sympy.Expr, b_val: Any, j: int, *, symbolic: bool) -> sympy.Expr:
+    """``a_j = sum_i z_i w_ij + b_j`` in the book's order; exact zeros dropped, exact ones elided."""
+    n = len(prev)
+    terms = []
+    for i in range(n):
+        q, w = W_vals[i][j], W_rows[i][j]
+        if symbolic:
+            terms.append(sympy.Mul(prev[i], w, evaluate=n < CANONICAL_MAX_TERMS))
+        elif q == 1:
+            terms.append(prev[i])
+        elif q != 0:  # an exactly-zero weight contributes nothing
+            # (Rational, Symbol) is already Mul's canonical form: build it directly,
+            # 5x faster than Mul(w, z) for the 39,200 terms of the MNIST network.
+            terms.append(sympy.Mul._from_args((w, prev[i])))
+    if b_val != 0:
+        terms.append(b)
+    if not terms:
+        return sympy.Integer(0)
+    if len(terms) == 1:
+        return terms[0]
+    return sympy.Add(*terms, evaluate=len(terms) <= CANONICAL_MAX_TERMS)
+
+
 def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicModel:
     """The layered SymPy model of ``network`` with ``mode`` weights (cached per network and mode).
 
@@ -198,7 +222,8 @@ def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicMod
         mode = check_exact_mode(network, mode)
     per_net = network_cache(network, "model")
     if mode in per_net:
-        return per_net[mode]
+        cached: SymbolicModel = per_net[mode]
+        return cached
     xs = tuple(x_symbol(i) for i in range(1, network.n_inputs + 1))
     numbers = None if mode is Mode.SYMBOLIC else weight_rationals(network, mode)
     weights, biases, a_layers, z_layers = [], [], [], []
@@ -216,27 +241,8 @@ def build_model(network: Network, mode: Mode | str = Mode.BINARY) -> SymbolicMod
             W_vals, b_vals = numbers[l - 1]
             W_rows = [[_rational(q) for q in row] for row in W_vals]
             b = [_rational(q) for q in b_vals]
-        a_list = []
-        for j in range(m):
-            terms = []
-            for i in range(n):
-                q, w = W_vals[i][j], W_rows[i][j]
-                if numbers is None:
-                    terms.append(sympy.Mul(prev[i], w, evaluate=n < CANONICAL_MAX_TERMS))
-                elif q == 1:
-                    terms.append(prev[i])
-                elif q != 0:  # an exactly-zero weight contributes nothing
-                    # (Rational, Symbol) is already Mul's canonical form: build it directly,
-                    # 5x faster than Mul(w, z) for the 39,200 terms of the MNIST network.
-                    terms.append(sympy.Mul._from_args((w, prev[i])))
-            if b_vals[j] != 0:
-                terms.append(b[j])
-            if not terms:
-                a_list.append(sympy.Integer(0))
-            elif len(terms) == 1:
-                a_list.append(terms[0])
-            else:
-                a_list.append(sympy.Add(*terms, evaluate=len(terms) <= CANONICAL_MAX_TERMS))
+        a_list = [_weighted_sum(prev, W_rows, W_vals, b[j], b_vals[j], j, symbolic=numbers is None)
+                  for j in range(m)]
         a_syms = [a_symbol(l, j) for j in range(1, m + 1)]
         z_list = [activation_expr(layer.activation, a_syms, j) for j in range(1, m + 1)]
         weights.append(sympy.Matrix(W_rows))

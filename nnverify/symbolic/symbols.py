@@ -12,6 +12,7 @@ from functools import cache
 import sympy
 
 from nnverify.errors import UsageError
+from nnverify.validate import is_int
 
 __all__ = ["x_symbol", "w_symbol", "b_symbol", "a_symbol", "z_symbol", "y_symbol", "symbol_info"]
 
@@ -20,7 +21,7 @@ _SYMBOL_INFO: dict[sympy.Symbol, tuple[str, tuple[int, ...]]] = {}
 
 def _index(*idx: int) -> str:
     for i in idx:
-        if isinstance(i, bool) or not isinstance(i, int) or i < 1:
+        if not is_int(i) or i < 1:
             raise UsageError(f"symbol index {i!r} must be a whole number >= 1 (indices are 1-based)")
     text = ",".join(map(str, idx)) if any(i >= 10 for i in idx) else "".join(map(str, idx))
     return text if len(text) == 1 else "{" + text + "}"

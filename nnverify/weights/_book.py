@@ -86,7 +86,7 @@ def network_from_arrays(
         W, b = arrays[f"W{l}"], arrays[f"b{l}"]
         W_text = b_text = None
         if texts is not None:
-            W_text, b_text = texts.get(f"W{l}"), texts.get(f"b{l}")  # type: ignore[assignment]
+            W_text, b_text = texts.get(f"W{l}"), texts.get(f"b{l}")
         try:
             layers.append(Layer(W, b, act, W_text, b_text))  # type: ignore[arg-type]
         except NNVerifyError as exc:

@@ -6,8 +6,8 @@ from importlib import resources
 
 import numpy as np
 
-from nnverify.rationals import parse_literal, round_to_dtype
 from nnverify.model import Activation, Layer, Network
+from nnverify.rationals import parse_literal, round_to_dtype
 
 __all__ = ["book_network", "BOOK_X", "BOOK_X_TEXT", "BUILTIN_NAMES", "book_mnist_bytes"]
 

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from nnverify.errors import WeightsFileError
-from nnverify.rationals import literal_to_float
 from nnverify.limits import Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
+from nnverify.rationals import literal_to_float
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
 
 FMT = "JSON"
@@ -146,18 +146,18 @@ def _to_array(
     )
 
 
-def _dtype_of(doc: dict[str, Any], path: str) -> np.dtype:
+def _dtype_of(doc: dict[str, Any], path: str) -> np.dtype[Any]:
     name = doc.get("dtype", "float64")
     try:
         dt = np.dtype(str(name)) if isinstance(name, str) else None
     except Exception:  # np.dtype raises several kinds for arbitrary text
         dt = None
-    if dt not in FLOAT_DTYPES:
+    if dt is None or dt not in FLOAT_DTYPES:
         raise WeightsFileError(
             path, f"dtype {name!r} is not supported; expected \"float32\" or \"float64\"", fmt=FMT,
             key="dtype",
         )
-    return dt  # type: ignore[return-value]
+    return dt
 
 
 def _count(value: Any) -> int:

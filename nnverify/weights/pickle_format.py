@@ -91,8 +91,10 @@ class _DtypeSpec:
             raise pickle.UnpicklingError(
                 "dtype state is not a plain float dtype's (fields, subarrays and flags are refused)"
             )
-        if state[1] in ("<", ">"):
-            self.dtype = self.dtype.newbyteorder(state[1])
+        if state[1] == "<":
+            self.dtype = self.dtype.newbyteorder("<")
+        elif state[1] == ">":
+            self.dtype = self.dtype.newbyteorder(">")
 
 
 class _ArraySpec:
@@ -129,7 +131,7 @@ def _checked_array(shape: Any, spec: Any, fortran: bool, data: Any) -> np.ndarra
             f"pickle holds {len(data):,}"
         )
     flat = np.frombuffer(bytes(data), dtype=spec.dtype)
-    return flat.reshape(shape, order="F" if fortran else "C").copy()
+    return np.array(flat.reshape(shape, order="F" if fortran else "C"), copy=True)
 
 
 class _NdarrayName:
