@@ -188,8 +188,7 @@ def check_result(outcome: Outcome, expect_shape: tuple[int, ...], label: str,
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         value = float(arr[idx])
         shown = "NaN" if value != value else ("inf" if value > 0 else "-inf")
-        after = f" (after {outcome.warning}" + (f" at {outcome.warning_frame}" if outcome.warning_frame else "") + ")" \
-            if outcome.warning else ""
+        after = f" (after {outcome.warning})" if outcome.warning else ""
         raise fail(FaultKind.NON_FINITE, f"returned {shown} at {_position(idx, arr.shape)}; outputs must be "
                    f"finite{after}", outcome.warning_frame)
     if outcome.warning is not None:

@@ -44,6 +44,13 @@ class ForwardUnderTest:
         self.single_input = single_input
         self.strict_dtype = strict_dtype
         self._notes: dict[str, None] = {}
+        for f in self.functions:
+            plain = f.how in ("", f"called as {f.role}(a)") or f.how.endswith("(network, x)")
+            if not plain:
+                self._notes.setdefault(f"{f.spec} is {f.how}")
+        if single_input and forward is not None:
+            self._notes.setdefault(f"--single-input: {forward.spec} gets one input at a time; a batch is passed row "
+                                   "by row")
 
     @property
     def label(self) -> str:
