@@ -125,9 +125,9 @@ def _attach(obj: object, network: Mapping[str, np.ndarray], label: str) -> None:
     """Give ``obj`` fresh copies of the network in its one book-style dict attribute."""
     slots = [k for k, v in vars(obj).items() if is_book_dict(v)] if hasattr(obj, "__dict__") else []
     if len(slots) != 1:
-        found = "none" if not slots else ", ".join(slots)
+        found = "no dict" if not slots else f"several dicts ({', '.join(slots)})"
         raise ProtocolMismatch(
-            f"{label}: the instance holds {found} dict of W1, b1, ... arrays, so nnverify cannot give it "
+            f"{label}: the instance holds {found} of W1, b1, ... arrays, so nnverify cannot give it "
             f"the network; give the class a from_network(network) classmethod or an __init__(self, network), "
             f"or name a factory: --impl-factory FILE.py:make")
     setattr(obj, slots[0], _fresh(network))
