@@ -28,9 +28,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("certified",),
     ("bounds",),
     ("compare",),
-    ("suite",),
+    ("suite", "testing", "display"),
     ("report",),
-    ("cli", "__main__"),
+    ("cli", "__main__", "pytest_plugin"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

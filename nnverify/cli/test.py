@@ -139,12 +139,13 @@ def _fmt_value(v: Any, *, limit: int = 12) -> str:
 _REPLAY_SHOWN = 2000
 
 
-def _print_call(call: Any) -> None:
+def _print_call(call: Any, shown_input: Any) -> None:
     shape = tuple(call.get("shape", []))
     row = call.get("row")
     where = f"; the failing row is {row} of {shape[0]}" if row and shape else ""
     print(f"  call: {call.get('function')} on x of shape {shape} {call.get('dtype')}{where}")
-    print(f"  x as passed: {_fmt_value(call.get('x'))}")
+    if call.get("x") != shown_input:  # a batch, or another x than the input shown above
+        print(f"  x as passed: {_fmt_value(call.get('x'))}")
 
 
 def _print_counterexample(name: str, cex: Any, command: str, replay: str | None, other: bool) -> None:
@@ -160,7 +161,7 @@ def _print_counterexample(name: str, cex: Any, command: str, replay: str | None,
             extra = f" (shown to 20 digits; certified enclosure radius {cex.details['exact_radius']:.2g})"
         print(f"  {key}: {_fmt_value(value)}{extra}")
     if cex.call is not None:
-        _print_call(cex.call)
+        _print_call(cex.call, cex.details.get("input"))
     frame = cex.failure.frame if cex.failure is not None else None
     if frame is not None:
         func = f" in {frame.function}" if frame.function else ""

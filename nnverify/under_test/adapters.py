@@ -164,6 +164,11 @@ def _forward_object(obj: Any, label: str, method: str | None, factory: Callable[
     n = _required_positional(obj)
     name = getattr(obj, "__name__", "forward")
     holder = getattr(obj, "__self__", None)  # a bound method: the instance behind it
+    if holder is None and inspect.isfunction(obj) and "." in obj.__qualname__ and \
+            next(iter(inspect.signature(obj).parameters), None) == "self":
+        owner = obj.__qualname__.rsplit(".", 1)[0]
+        raise ProtocolMismatch(f"{label}: {obj.__qualname__} is a method of class {owner}; give the class "
+                               f"({owner}) or an instance's method ({owner}().{name})")
     if n == 1 and holder is not None and hasattr(holder, "__dict__") and not inspect.ismodule(holder) \
             and any(is_book_dict(v) for v in vars(holder).values()):
         def call_bound(net: Mapping[str, np.ndarray], key: object, x: Any) -> Any:
