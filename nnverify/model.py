@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from nnverify import display
 from nnverify.errors import NetworkError, UsageError
 
 __all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "network_cache"]
@@ -159,6 +160,13 @@ class Network:
 
     layers: tuple[Layer, ...]
     name: str = "network"
+
+
+    def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
+        return display.network_html(self)
+
+    def _repr_latex_(self) -> str:
+        return display.network_latex(self)
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)

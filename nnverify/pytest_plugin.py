@@ -30,7 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--nnverify-impl-softmax", metavar="FILE.py:softmax", default=None, help="a softmax(a) to test")
     g.addoption("--nnverify-weights", metavar="PATH", default=None,
                 help="the network it computes: a weights file, book or book-mnist (default: book)")
-    g.addoption("--nnverify-activations", metavar="LIST", default=None, help="one activation per layer, comma-separated")
+    g.addoption("--nnverify-activations", metavar="LIST", default=None,
+                help="one activation per layer, comma-separated")
     g.addoption("--nnverify-examples", metavar="N", type=int, default=60, help="Hypothesis examples per law (60)")
     g.addoption("--nnverify-seed", metavar="S", type=int, default=0, help="Hypothesis seed (0)")
     g.addoption("--nnverify-single-input", action="store_true", help="the forward takes one input at a time")
@@ -68,8 +69,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     acts = config.getoption("nnverify_activations")
     try:
-        tests = suite_tests(impl, examples=config.getoption("nnverify_examples"), seed=config.getoption("nnverify_seed"),
-                            network=config.getoption("nnverify_weights"),
+        tests = suite_tests(impl, examples=config.getoption("nnverify_examples"),
+                            seed=config.getoption("nnverify_seed"), network=config.getoption("nnverify_weights"),
                             activations=acts.split(",") if acts else None, sigmoid=sigmoid, softmax=softmax,
                             single_input=config.getoption("nnverify_single_input"))
     except NNVerifyError as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
-from dataclasses import replace
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -21,6 +21,11 @@ from nnverify.suite.laws import get_property, property_names
 from nnverify.suite.laws.base import HungOnCase, LawBroken, Property, Recorder
 from nnverify.suite.replay import decode_case, encode_case
 from nnverify.suite.results import Counterexample, PropertyResult, SuiteResult
+
+try:
+    _Group: type[BaseException] = BaseExceptionGroup  # type: ignore[name-defined]  # Python 3.11+
+except NameError:  # pragma: no cover - Python 3.10: Hypothesis depends on the backport
+    from exceptiongroup import BaseExceptionGroup as _Group
 
 __all__ = ["run_property", "run_suite"]
 
@@ -84,8 +89,8 @@ def _broken(exc: BaseException) -> list[BaseException]:
     """The broken laws inside what Hypothesis raised (one, or a group of distinct ones)."""
     if isinstance(exc, (LawBroken, HungOnCase)):
         return [exc]
-    if isinstance(exc, BaseExceptionGroup):
-        return [e for sub in exc.exceptions for e in _broken(sub)]
+    if isinstance(exc, _Group):
+        return [e for sub in exc.exceptions for e in _broken(sub)]  # type: ignore[attr-defined]
     return []
 
 
@@ -138,7 +143,7 @@ def _run_examples(
             # site-packages path: nnverify prints the example itself.
             warnings.filterwarnings("ignore", message="Generating overly large repr", category=HypothesisWarning)
             test()
-    except (LawBroken, HungOnCase, BaseExceptionGroup) as exc:
+    except (LawBroken, HungOnCase, _Group) as exc:
         found = _broken(exc)
         if found:
             return found[:max_failures]

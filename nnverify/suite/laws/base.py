@@ -21,8 +21,8 @@ from nnverify.suite.results import Counterexample
 from nnverify.under_test import CallFailure, ImplementationFailed, ImplementationHung
 
 __all__ = ["LawBroken", "HungOnCase", "Recorder", "Property", "floats", "network_json", "as_rows", "exact_value",
-           "activation_network", "run_impl", "run_impl_many", "own_code_only", "run_activation", "fault", "call_json", "batch_text",
-           "SHOW_WEIGHTS_UP_TO"]
+           "activation_network", "run_impl", "run_impl_many", "own_code_only", "run_activation", "fault",
+           "call_json", "batch_text", "SHOW_WEIGHTS_UP_TO"]
 
 #: Largest network written out in full in a counterexample (weights and biases).
 SHOW_WEIGHTS_UP_TO = 64

@@ -16,13 +16,13 @@ from nnverify.suite.laws.base import (
     Property,
     Recorder,
     as_rows,
+    batch_text,
+    call_json,
     exact_value,
     fault,
     floats,
     network_json,
-    batch_text,
-    call_json,
-    own_code_only as _own_code_only,
+    own_code_only,
     run_impl_many,
 )
 from nnverify.suite.within import check_within, output_bounds
@@ -39,8 +39,8 @@ class IdentityOutput(Property):
     def skip_reason(self, ctx: SuiteConfig) -> str | None:
         if ctx.network.activations[-1] is not Activation.IDENTITY:
             return f"the output activation is {ctx.network.activations[-1].value}, not identity"
-        if _own_code_only(ctx):
-            return _own_code_only(ctx)
+        if own_code_only(ctx):
+            return own_code_only(ctx)
         if not ctx.impl.exposes_a:
             return (f"{ctx.impl.label} follows the book's contract and returns only y, not a^(L); "
                     "agreement checks its y")
@@ -95,7 +95,7 @@ class BatchConsistency(Property):
         if ctx.impl.single_input:
             return (f"--single-input: {ctx.impl.label} takes one input at a time, so there is no batch to "
                     "compare with the rows (the other laws pass batches row by row)")
-        return _own_code_only(ctx)
+        return own_code_only(ctx)
 
     def check(self, ctx: SuiteConfig, example: Any, rec: Recorder) -> None:
         network, X = example
@@ -137,7 +137,7 @@ class HiddenPermutation(Property):
         if not ctx.impl.takes_network:
             return (f"{ctx.impl.label} takes no network (it computes weights of its own), so it cannot be given "
                     "the permuted one")
-        return _own_code_only(ctx)
+        return own_code_only(ctx)
 
     def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
         drawn = cases(ctx)
