@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable
-from contextlib import redirect_stdout
+from contextlib import nullcontext, redirect_stdout
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,7 +114,7 @@ def _as_array(result: Any) -> tuple[np.ndarray | None, str]:
 
 
 def run_guarded(func: Callable[..., Any], args: tuple[Any, ...], timeout: float | None,
-                code: Callable[..., Any] | None = None) -> Outcome:
+                code: Callable[..., Any] | None = None, *, redirect: bool = True) -> Outcome:
     """Run ``func(*args)`` under ``timeout`` with warnings recorded; the result converted to an array.
 
     Args:
@@ -122,13 +122,14 @@ def run_guarded(func: Callable[..., Any], args: tuple[Any, ...], timeout: float 
         args: its arguments.
         timeout: seconds (None: no limit); see :func:`.sandbox.deadline`.
         code: the user's function, whose definition is the frame of faults in what it returned.
+        redirect: send ``print()`` to stderr (the worker has made its file descriptor 1 stderr already).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             # The user's print() goes to stderr: stdout belongs to nnverify (--json).
             with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"), \
-                    redirect_stdout(sys.stderr), deadline(timeout) as clock:
+                    redirect_stdout(sys.stderr) if redirect else nullcontext(), deadline(timeout) as clock:
                 arr, why = _as_array(func(*args))  # a slow __array__ runs under the deadline too
         except TimedOut as exc:
             return Outcome(kind=FaultKind.TIMEOUT, message=f"did not return within {timeout:g} s (--impl-timeout)",

@@ -32,7 +32,7 @@ from nnverify.status import FaultKind
 from nnverify.under_test.calls import CallFailure, ImplementationCrashed, ImplementationHung, Outcome
 from nnverify.under_test.frames import UserFrame
 from nnverify.under_test.importing import ImplementationError
-from nnverify.under_test.protocol import PipeClosed, ProtocolError, clean_text, recv, send
+from nnverify.under_test.protocol import PipeClosed, ProtocolError, clean_text, forget, recv, send
 
 __all__ = ["Worker", "default_worker", "network_token", "GRACE", "START_TIMEOUT"]
 
@@ -152,6 +152,7 @@ class Worker:
         proc, self._proc = self._proc, None
         for fd in (self._r, self._w):
             if fd >= 0:
+                forget(fd)
                 try:
                     os.close(fd)
                 except OSError:
@@ -203,7 +204,8 @@ class Worker:
             return fid, Loaded(doc.get("takes_network") is not False, clean_text(doc.get("how", ""), 300),
                                _frame(doc.get("definition")))
 
-    def _send_network(self, network: Network, deadline: float | None) -> int:
+    def _network_token(self, network: Network, new: dict[str, Any], dropped: list[int]) -> int:
+        """The token of ``network``; its arrays go into ``new`` when the worker does not have them yet."""
         token = network_token(network)
         if token in self._networks:
             self._networks.move_to_end(token)
@@ -211,11 +213,10 @@ class Worker:
         arrays = {}
         for l, layer in enumerate(network.layers, start=1):
             arrays[f"W{l}"], arrays[f"b{l}"] = layer.W, layer.b
-        self._exchange({"op": "network", "token": token, "arrays": arrays}, deadline)
+        new[str(token)] = arrays
         self._networks[token] = None
-        if len(self._networks) > _KEEP_NETWORKS:
-            old = [self._networks.popitem(last=False)[0] for _ in range(len(self._networks) - _KEEP_NETWORKS)]
-            self._exchange({"op": "forget", "tokens": old}, deadline)
+        while len(self._networks) > _KEEP_NETWORKS:
+            dropped.append(self._networks.popitem(last=False)[0])
         return token
 
     def _ended_how(self) -> str:
@@ -245,12 +246,15 @@ class Worker:
         with self._lock:
             deadline = None if timeout is None else time.monotonic() + len(calls) * timeout + GRACE
             n = first_call
+            new: dict[str, Any] = {}
+            dropped: list[int] = []
+            reqs = []
+            for network, args in calls:  # new networks travel with the calls: one exchange in all
+                token = None if network is None else self._network_token(network, new, dropped)
+                reqs.append({"id": fid, "network": token, "args": list(args)})
             try:
-                reqs = []
-                for network, args in calls:
-                    token = None if network is None else self._send_network(network, deadline)
-                    reqs.append({"id": fid, "network": token, "args": list(args)})
-                doc = self._exchange({"op": "call", "calls": reqs, "cwd": os.getcwd()}, deadline)
+                doc = self._exchange({"op": "call", "calls": reqs, "networks": new, "forget": dropped,
+                                      "cwd": os.getcwd()}, deadline)
                 answers = doc.get("answers") if isinstance(doc, dict) else None
                 if not isinstance(answers, list) or not 1 <= len(answers) <= len(calls):
                     raise ProtocolError("the reply does not answer the calls")

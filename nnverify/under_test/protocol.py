@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ProtocolError", "PipeClosed", "encode", "decode", "send", "recv", "recv_blocking", "clean_text",
+__all__ = ["ProtocolError", "PipeClosed", "encode", "decode", "send", "recv", "recv_blocking", "clean_text", "forget",
            "MAX_FRAME", "ARRAY_DTYPES"]
 
 #: Largest frame either side accepts (bytes).
@@ -59,6 +59,9 @@ def encode(doc: Any) -> bytes:
     blobs: list[bytes] = []
 
     def walk(v: Any) -> Any:
+        t = type(v)
+        if t is str or t is int or t is float or t is bool or v is None:
+            return v
         if isinstance(v, np.ndarray):
             arr = np.ascontiguousarray(v)
             blobs.append(arr.tobytes())
@@ -89,7 +92,9 @@ def decode(body: bytes) -> Any:
     arrays: list[tuple[int, np.ndarray]] = []
 
     def walk(v: Any, depth: int = 0) -> Any:
-        nonlocal offset
+        t = type(v)
+        if t is str or t is int or t is float or t is bool or v is None:
+            return v
         if depth > 32:
             raise ProtocolError("message nests too deeply")
         if isinstance(v, dict):
@@ -144,8 +149,25 @@ def _write_all(fd: int, data: bytes, deadline: float | None) -> None:
         view = view[n:]
 
 
+#: Bytes read past the end of the last message, per file descriptor (one read often holds a
+#: whole message: one system call instead of two).
+_pending: dict[int, bytearray] = {}
+
+
+def forget(fd: int) -> None:
+    """Drop what was read ahead on ``fd`` (it is being closed)."""
+    _pending.pop(fd, None)
+
+
 def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
-    chunks: list[bytes] = []
+    buf = _pending.setdefault(fd, bytearray())
+    if len(buf) >= n:
+        out = bytes(buf[:n])
+        del buf[:n]
+        return out
+    chunks: list[bytes] = [bytes(buf)]
+    n -= len(buf)
+    buf.clear()
     while n:
         if deadline is not None:
             left = deadline - time.monotonic()
@@ -155,13 +177,16 @@ def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
             if not ready:
                 raise PipeClosed(timed_out=True)
         try:
-            chunk = os.read(fd, min(n, 1 << 20))
+            chunk = os.read(fd, max(n, 1 << 16))
         except BlockingIOError:
             continue
         except OSError:
             raise PipeClosed() from None
         if not chunk:
             raise PipeClosed()
+        if len(chunk) > n:  # the start of the next message: keep it
+            buf += chunk[n:]
+            chunk = chunk[:n]
         chunks.append(chunk)
         n -= len(chunk)
     return b"".join(chunks)

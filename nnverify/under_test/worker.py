@@ -6,9 +6,9 @@ exit, fork, patch nnverify, block signals, close file descriptors, start threads
 worst break this process, which the parent then reports as the implementation's failure.
 
 Requests (see :mod:`.protocol`): ``init`` (the parent's ``sys.path``), ``load`` (a spec, its
-role, timeout and factory), ``network`` (a network's arrays, once, under a token), ``forget``
-(tokens to drop) and ``call`` (a batch of calls, answered together; the first fault ends the
-batch). Everything printed goes to stderr: file descriptor 1 is made a copy of 2 first.
+role, timeout and factory) and ``call`` (a batch of calls, answered together, with the arrays of
+networks the worker has not seen yet under their tokens and the tokens it may drop; the first
+fault ends the batch). Everything printed goes to stderr: file descriptor 1 is made a copy of 2 first.
 """
 
 from __future__ import annotations
@@ -86,24 +86,20 @@ def _serve(rfd: int, wfd: int) -> None:
             targets[req["id"]] = (t, req.get("timeout"))
             reply({"ok": True, "takes_network": t.takes_network, "how": t.how,
                    "definition": _frame(definition_frame(t.code) if t.code is not None else None)})
-        elif op == "network":
-            arrays = {k: v for k, v in req["arrays"].items()}
-            for v in arrays.values():
-                v.setflags(write=False)
-            networks[req["token"]] = arrays
-            reply({"ok": True})
-        elif op == "forget":
-            for token in req["tokens"]:
-                networks.pop(token, None)
-            reply({"ok": True})
         elif op == "call":
+            for token in req.get("forget", ()):
+                networks.pop(token, None)
+            for token, arrays in req.get("networks", {}).items():
+                for v in arrays.values():
+                    v.setflags(write=False)
+                networks[int(token)] = arrays
             answers = []
             for c in req["calls"]:
                 target, timeout = targets[c["id"]]
                 token = c.get("network")
                 net = networks[token] if token is not None else None
                 _Forks.forked = False
-                out = run_guarded(target.call, (net, token, *c["args"]), timeout, code=target.code)
+                out = run_guarded(target.call, (net, token, *c["args"]), timeout, code=target.code, redirect=False)
                 if os.getpid() != pid:
                     os._exit(0)
                 if _Forks.forked or children_left():
@@ -124,6 +120,7 @@ def _serve(rfd: int, wfd: int) -> None:
 def main(rfd: int, wfd: int) -> None:
     """Serve requests on ``rfd``, answer on ``wfd``, until the parent closes the pipe."""
     os.dup2(2, 1)  # the user's print() and C's printf go to stderr; the parent's stdout is its own
+    sys.stdout = sys.stderr  # line-buffered: nothing printed is lost when the worker ends with os._exit
 
     def in_fork_child() -> None:
         for fd in (rfd, wfd):  # a fork of the user's can never speak for the worker
