@@ -85,7 +85,8 @@ def _isolation(examples: int, seed: int) -> None:
             result = run_suite(ctx, max_examples=examples, seed=seed)
             total = time.perf_counter() - start
             if not result.ok:
-                raise SystemExit(f"{spec} failed a property: {[r.name for r in result.results if r.status == 'failed']}")
+                bad = [r.name for r in result.results if r.status == "failed"]
+                raise SystemExit(f"{spec} failed a property: {bad}")
             rates.append(sum(r.examples for r in result.results if r.status == "passed") / total)
         print(f"{name:<22} {rates[0]:16.0f} {rates[1]:14.0f} {rates[1] / rates[0]:19.2f}x")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import importlib
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -22,10 +24,9 @@ from nnverify.suite.laws.base import HungOnCase, LawBroken, Property, Recorder
 from nnverify.suite.replay import decode_case, encode_case
 from nnverify.suite.results import Counterexample, PropertyResult, SuiteResult
 
-try:
-    _Group: type[BaseException] = BaseExceptionGroup  # type: ignore[name-defined]  # Python 3.11+
-except NameError:  # pragma: no cover - Python 3.10: Hypothesis depends on the backport
-    from exceptiongroup import BaseExceptionGroup as _Group
+#: ``BaseExceptionGroup``: built in from Python 3.11; on 3.10 the backport Hypothesis depends on.
+_Group: type[BaseException] = getattr(builtins, "BaseExceptionGroup", None) or \
+    importlib.import_module("exceptiongroup").BaseExceptionGroup
 
 __all__ = ["run_property", "run_suite"]
 

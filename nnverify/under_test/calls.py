@@ -57,7 +57,15 @@ class CallFailure:
 
 
 class ImplementationFailed(Exception):
-    """Raised inside a property when the implementation under test misbehaved (shrinkable)."""
+    """Raised inside a property when the implementation under test misbehaved (shrinkable).
+
+    ``index`` is the call of a batch of calls that failed; ``case`` and ``row`` the ``(network, x)``
+    of :meth:`.forward.ForwardUnderTest.run_many` and the row passed alone (``--single-input``).
+    """
+
+    index: int | None = None
+    case: int | None = None
+    row: int | None = None
 
     def __init__(self, failure: CallFailure) -> None:
         super().__init__(failure.describe())
@@ -70,6 +78,10 @@ class ImplementationHung(BaseException):
     A BaseException on purpose: Hypothesis must not shrink by re-running a function that
     takes ``timeout`` seconds per call; the runner catches this and reports the input.
     """
+
+    index: int | None = None
+    case: int | None = None
+    row: int | None = None
 
     def __init__(self, failure: CallFailure) -> None:
         super().__init__(failure.describe())

@@ -152,11 +152,11 @@ class ForwardUnderTest:
         try:
             ys = self.user_forward.calls(calls)
         except (ImplementationFailed, ImplementationHung) as exc:
-            index = getattr(exc, "index", 0)
+            index = exc.index or 0
             case = next(i for i, (_, end, _) in enumerate(spans) if index < end)
             start, _, whole = spans[case]
-            exc.case = case  # type: ignore[attr-defined]  # which (network, x) failed
-            exc.row = None if whole else index - start  # type: ignore[attr-defined]  # which row, one at a time
+            exc.case = case  # which (network, x) failed
+            exc.row = None if whole else index - start  # which row, passed alone
             raise
         out = []
         for (start, end, whole), (net, _) in zip(spans, cases):

@@ -86,7 +86,7 @@ class UserFunction:
             try:
                 arr, note = check_result(out, shape, self.spec, self.definition)
             except (ImplementationFailed, ImplementationHung) as exc:
-                exc.index = i  # type: ignore[attr-defined]  # which call of the batch
+                exc.index = i  # which call of the batch
                 raise
             if note is not None:
                 self.notes.setdefault(note)

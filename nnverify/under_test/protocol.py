@@ -119,7 +119,7 @@ def decode(body: bytes) -> Any:
         size = math.prod(shape) * dtype.itemsize
         if offset + size > len(body):
             raise ProtocolError("array bytes run past the end of the frame")
-        arr = np.frombuffer(body, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape).copy()
+        arr: np.ndarray = np.frombuffer(body, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape).copy()
         offset += size
         arrays.append((index, arr))
         return arr

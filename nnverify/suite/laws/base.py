@@ -160,9 +160,9 @@ def run_impl_many(ctx: SuiteConfig, cases: list[tuple[Network, np.ndarray]]) -> 
     try:
         return [np.asarray(y) for y in ctx.impl.run_many(cases)]
     except (ImplementationFailed, ImplementationHung) as exc:
-        network, x = cases[min(getattr(exc, "case", 0), len(cases) - 1)]
-        if getattr(exc, "row", None) is not None:  # --single-input: that row was the call
-            x = np.asarray(x)[exc.row]  # type: ignore[union-attr]
+        network, x = cases[min(exc.case or 0, len(cases) - 1)]
+        if exc.row is not None:  # --single-input: that row was the call
+            x = np.asarray(x)[exc.row]
         if isinstance(exc, ImplementationFailed):
             raise fault(exc.failure, network, x, ctx.impl.label) from None
         raise HungOnCase(exc.failure, network=network_json(network), input=floats(x),
