@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from flint import arb, ctx
 
-from nnverify import display
 from nnverify.bounds import DEFAULT_ROUNDING, RoundingModel, float_up, forward_error_bounds, ulp_of
 from nnverify.certified import Enclosure, certify, check_prec
+from nnverify.display import report_html, report_latex
 from nnverify.errors import InputsError, UsageError
 from nnverify.inputs import Inputs, input_rationals
 from nnverify.model import Network
@@ -121,10 +121,10 @@ class CheckReport:
 
 
     def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
-        return display.report_html(self)
+        return report_html(self)
 
     def _repr_latex_(self) -> str:
-        return display.report_latex(self)
+        return report_latex(self)
 
     @property
     def ok(self) -> bool:

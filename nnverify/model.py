@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nnverify import display
+from nnverify.display import network_html, network_latex
 from nnverify.errors import NetworkError, UsageError
 
 __all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "network_cache"]
@@ -163,10 +163,10 @@ class Network:
 
 
     def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
-        return display.network_html(self)
+        return network_html(self)
 
     def _repr_latex_(self) -> str:
-        return display.network_latex(self)
+        return network_latex(self)
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)

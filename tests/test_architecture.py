@@ -20,7 +20,7 @@ PACKAGE = Path(nnverify.__file__).resolve().parent
 #: The layers, lowest first. A module may import only from its own layer or lower ones (the root
 #: ``nnverify/__init__.py`` is the facade and loads everything lazily, so it is left out).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "status", "limits", "modes", "progress", "lazy"),
+    ("errors", "status", "limits", "modes", "progress", "lazy", "display"),
     ("model",),
     ("validate", "numeric", "rationals", "files"),
     ("inputs", "weights", "under_test"),
@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("certified",),
     ("bounds",),
     ("compare",),
-    ("suite", "testing", "display"),
+    ("suite", "testing"),
     ("report",),
     ("cli", "__main__", "pytest_plugin"),
 )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nnverify import display
+from nnverify.display import suite_html, suite_latex
 from nnverify.status import FaultKind, PropertyStatus, json_safe
 from nnverify.under_test import CallFailure
 
@@ -149,10 +149,10 @@ class SuiteResult:
 
 
     def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
-        return display.suite_html(self)
+        return suite_html(self)
 
     def _repr_latex_(self) -> str:
-        return display.suite_latex(self)
+        return suite_latex(self)
 
     @property
     def ok(self) -> bool:

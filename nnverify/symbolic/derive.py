@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
-from nnverify import display
+from nnverify.display import derivation_html, derivation_latex
 from nnverify.errors import LimitError, UsageError
 from nnverify.inputs import Inputs
 from nnverify.model import Network
@@ -79,10 +79,10 @@ class Derivation:
     one_unit: bool = False
 
     def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
-        return display.derivation_html(self)
+        return derivation_html(self)
 
     def _repr_latex_(self) -> str:
-        return display.derivation_latex(self)
+        return derivation_latex(self)
 
 
 
