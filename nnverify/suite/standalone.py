@@ -64,7 +64,7 @@ def law_test(prop: Property, ctx: SuiteConfig, *, examples: int = 60, seed: int 
                 case = json.dumps(encode_case(example, ctx.network), separators=(",", ":"))
                 for note in _notes(exc) + [f"  case (nnverify test --only {prop.name} ... --replay CASE): "
                                            f"{case if len(case) <= 2000 else case[:2000] + '...'}"]:
-                    exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # add_note() is 3.11+
+                    exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]  # 3.10: no add_note()
                 raise
 
         if seed is not None:
