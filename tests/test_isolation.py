@@ -201,3 +201,18 @@ def test_the_users_line_survives_the_process_boundary(tmp_path: Path) -> None:
     frame = info.value.failure.frame
     assert frame is not None and frame.file.endswith("user_api.py") and frame.function == "forward"
     assert frame.code == "return identify_function(x)" and frame.line == CORRECT.count("\n") + 2
+
+
+def test_an_edited_file_is_imported_again_by_the_same_worker(tmp_path: Path) -> None:
+    path = tmp_path / "edited.py"
+    path.write_text("import numpy as np\ndef forward(network, x):\n    return np.zeros(2)\n")
+    worker = Worker()
+    try:
+        first = ForwardUnderTest(load_function(f"{path}:forward", worker=worker)).run(nnverify.book_network(),
+                                                                                     nnverify.BOOK_X)
+        path.write_text("import numpy as np\ndef forward(network, x):\n    return np.ones(2)  # edited\n")
+        second = ForwardUnderTest(load_function(f"{path}:forward", worker=worker)).run(nnverify.book_network(),
+                                                                                      nnverify.BOOK_X)
+        assert first.tolist() == [0.0, 0.0] and second.tolist() == [1.0, 1.0]
+    finally:
+        worker.close()

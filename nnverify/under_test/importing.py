@@ -74,13 +74,20 @@ def _import_failed(where: str, exc: BaseException, timeout: float | None, path: 
     return ImplementationError(f"{where}: cannot be imported: {what}{at}")
 
 
+#: The file version each reused module was imported from: an edited file is imported again.
+_VERSIONS: dict[str, tuple[int, int]] = {}
+
+
 def _load_file(path: str, timeout: float | None, reuse: bool) -> Any:
     check_file(path)
     p = Path(path)
     digest = hashlib.sha1(str(p.resolve()).encode()).hexdigest()[:10]
     mod_name = f"_nnverify_user_{p.stem if p.stem.isidentifier() else 'module'}_{digest}"
-    if reuse and mod_name in sys.modules:
+    stat = p.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    if reuse and mod_name in sys.modules and _VERSIONS.get(mod_name) == version:
         return sys.modules[mod_name]
+    _VERSIONS[mod_name] = version
     spec = importlib.util.spec_from_file_location(mod_name, str(p))
     if spec is None or spec.loader is None:
         raise ImplementationError(f"{path}: cannot be loaded as Python source; give a .py file")
