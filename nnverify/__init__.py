@@ -3,31 +3,46 @@
 The public API is what ``__all__`` lists; everything else is private.
 """
 
-from importlib import metadata as _metadata
+from __future__ import annotations
 
-from nnverify.errors import (
-    InputsError,
-    LimitError,
-    NetworkError,
-    NNVerifyError,
-    UsageError,
-    WeightsFileError,
-)
-from nnverify.inputs import Inputs, load_inputs, parse_x, sample_inputs
+from typing import TYPE_CHECKING
+
 from nnverify.lazy import lazy_exports
-from nnverify.limits import Limits
-from nnverify.model import Activation, Layer, Network
-from nnverify.numeric import ForwardPass, forward
-from nnverify.weights import BOOK_X, book_network, load_network, save_network
 
-try:
-    __version__ = _metadata.version("nnverify")
-except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:  # what type checkers see; at run time every name loads on first use
+    from nnverify.bounds import forward_error_bounds
+    from nnverify.certified import CertifiedPass, Enclosure, certify
+    from nnverify.compare import CheckReport, OutputResult, check, check_outputs
+    from nnverify.errors import (
+        InputsError,
+        LimitError,
+        NetworkError,
+        NNVerifyError,
+        UsageError,
+        WeightsFileError,
+    )
+    from nnverify.inputs import Inputs, load_inputs, parse_x, sample_inputs
+    from nnverify.limits import Limits
+    from nnverify.model import Activation, Layer, Network
+    from nnverify.modes import Mode
+    from nnverify.numeric import ForwardPass, forward
+    from nnverify.symbolic import SymbolicModel, build_model
+    from nnverify.version import __version__
+    from nnverify.weights import BOOK_X, book_network, load_network, save_network
 
-# The oracle (issue 3) loads lazily: python-flint and SymPy are imported on first use, so
-# ``import nnverify`` and the NumPy path stay light.
+# Every name loads on first use: ``import nnverify`` costs nothing, the oracle (python-flint,
+# SymPy) loads only when used, and the command line's start-up is interruptible quietly (the
+# console script imports this package before ``main`` can catch Ctrl-C).
 _LAZY = {
+    **{name: "nnverify.errors" for name in ("InputsError", "LimitError", "NetworkError", "NNVerifyError",
+                                            "UsageError", "WeightsFileError")},
+    **{name: "nnverify.inputs" for name in ("Inputs", "load_inputs", "parse_x", "sample_inputs")},
+    **{name: "nnverify.model" for name in ("Activation", "Layer", "Network")},
+    **{name: "nnverify.weights" for name in ("BOOK_X", "book_network", "load_network", "save_network")},
+    "Limits": "nnverify.limits",
+    "__version__": "nnverify.version",
+    "ForwardPass": "nnverify.numeric",
+    "forward": "nnverify.numeric",
     "Mode": "nnverify.modes",
     "build_model": "nnverify.symbolic",
     "SymbolicModel": "nnverify.symbolic",

@@ -1,5 +1,5 @@
-import sys
+"""``python -m nnverify``: the same entry point as the ``nnverify`` command."""
 
-from nnverify.cli import main
+from nnverify.cli import main_entry
 
-sys.exit(main())
+main_entry()

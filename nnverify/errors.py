@@ -14,7 +14,15 @@ __all__ = [
     "InputsError",
     "LimitError",
     "UsageError",
+    "one_line",
 ]
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (``\n`` as ``\\n``, ESC as ``\\x1b``): a name read
+    from a file or a path must neither break a one-line message nor send escape sequences to the
+    terminal."""
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
 
 
 class NNVerifyError(Exception):

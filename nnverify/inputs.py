@@ -1,28 +1,38 @@
-"""Network inputs: ``--x 1.0,0.5``, a batch file (.npy, .json, .csv) or seeded random samples.
+"""Network inputs: ``--x 1.0,0.5``, a batch file (.npy, .npz, .json, .csv) or seeded random samples.
 
 Inputs given as text keep that text: the exact-decimal model uses it, and each value is
 rounded from it straight to the dtype in use (never through float64 first).
+
+Any batch may carry **labels**, the class of each row (0-based, as ``np.argmax`` counts): an
+``.npz`` with ``x`` (or ``inputs``) and ``labels``, a CSV whose first line is a header naming a
+``label`` column (Kaggle's MNIST CSV ``label,pixel0,...,pixel783`` reads as it is), or a
+separate file read by :func:`load_labels`.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from nnverify.errors import InputsError, LimitError, UsageError, WeightsFileError
 from nnverify.files import read_user_file
+from nnverify.labels import check_labels, label_literal
 from nnverify.limits import DEFAULT_LIMITS, Limits
 from nnverify.model import Network
 from nnverify.modes import Mode
 from nnverify.numeric import check_inputs
 from nnverify.rationals import literal_to_float, parse_literal, round_to_dtype
 
-__all__ = ["Inputs", "parse_x", "load_inputs", "sample_inputs", "input_rationals"]
+__all__ = ["Inputs", "parse_x", "load_inputs", "load_labels", "sample_inputs", "input_rationals"]
+
+#: The column of a CSV header that holds the labels.
+LABEL_COLUMN = "label"
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,12 +43,45 @@ class Inputs:
         values: float64 values, shape (N, n).
         text: literal text per value, same shape as ``values``, or None.
         source: where they came from (for messages).
+        single: True for one input given as ``--x`` (printed without the batch axis).
+        labels: the class of each row, int64 ``(N,)``, 0-based; None when there are none.
+        index: the 0-based position of each row in its source (after a selection such as
+            ``--per-class``), int64 ``(N,)``; None when the rows are the source's, in order.
     """
 
     values: np.ndarray
     text: tuple[tuple[str, ...], ...] | None = None
     source: str = "inputs"
     single: bool = False
+    labels: np.ndarray | None = None
+    index: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.labels is not None:
+            object.__setattr__(self, "labels", check_labels(self.labels, len(self), self.source))
+        if self.index is not None:
+            index = np.asarray(self.index, dtype=np.int64)
+            if index.shape != (len(self),):
+                raise InputsError(f"{self.source}: index has shape {index.shape}; expected ({len(self)},)")
+            object.__setattr__(self, "index", index)
+
+    def select(self, rows: np.ndarray, source: str | None = None) -> Inputs:
+        """The rows ``rows`` (0-based positions) with their text, labels and source positions."""
+        rows = np.asarray(rows, dtype=np.int64)
+        text = None if self.text is None else tuple(self.text[r] for r in rows.tolist())
+        index = rows if self.index is None else self.index[rows]
+        labels = None if self.labels is None else self.labels[rows]
+        return Inputs(self.values[rows], text, source or self.source, self.single, labels, index)
+
+    def with_labels(self, labels: np.ndarray, source: str) -> Inputs:
+        """The same rows with ``labels`` (read from ``source``) attached."""
+        if self.labels is not None:
+            raise InputsError(
+                f"{source}: {self.source} already carries labels; give the labels once "
+                "(drop --labels, or the labels in the inputs file)"
+            )
+        return Inputs(self.values, self.text, self.source, self.single,
+                      check_labels(labels, len(self), source), self.index)
 
     def as_dtype(self, dtype: object) -> np.ndarray:
         """The values as ``dtype``; from the literal text when there is one (one rounding)."""
@@ -115,32 +158,129 @@ def _check_finite_array(arr: np.ndarray, source: str) -> np.ndarray:
     return arr
 
 
+def _read_file(path: str | os.PathLike[str], limits: Limits, what: str) -> bytes:
+    """The bytes of a regular file, refused above ``limits`` before they are all read."""
+    source = str(path)
+    return read_user_file(source, limits, lambda why: InputsError(f"{source}: {why}"), what=what)
+
+
+def _npy_header(fh: BinaryIO) -> tuple[tuple[int, ...], np.dtype]:
+    version = np.lib.format.read_magic(fh)
+    reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = reader(fh)
+    return shape, dtype
+
+
+def _load_npy(raw: bytes, source: str, limits: Limits) -> np.ndarray:
+    """A .npy array, its header checked (size, no objects) before anything is allocated."""
+    try:
+        shape, dtype = _npy_header(io.BytesIO(raw))
+        limits.check_inputs(int(np.prod(shape, dtype=object)), source)
+        return np.load(io.BytesIO(raw), allow_pickle=False)  # type: ignore[no-any-return]
+    except (InputsError, LimitError):
+        raise
+    except Exception as exc:
+        raise InputsError(f"{source}: is not a readable .npy array ({exc})") from None
+
+
+#: Names an inputs .npz may give its input array.
+_NPZ_INPUTS = ("x", "inputs")
+
+
+def _load_npz(raw: bytes, source: str, limits: Limits) -> dict[str, np.ndarray]:
+    """The members of an .npz, each header checked before allocation (``allow_pickle=False``)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+        members = zf.namelist()
+        headers = {}
+        for m in members:
+            key = m[:-4] if m.endswith(".npy") else m
+            if key in headers:
+                raise InputsError(f"{source}: member {key!r} appears twice in the archive; keep one")
+            with zf.open(m) as fh:
+                headers[key] = _npy_header(fh)  # type: ignore[arg-type]
+    except InputsError:
+        raise
+    except Exception as exc:  # zipfile and the .npy format raise many kinds for a damaged file
+        raise InputsError(f"{source}: is not a readable .npz archive ({exc})") from None
+    for key, (_, dtype) in headers.items():
+        if dtype.hasobject:
+            raise InputsError(f"{source}: member {key!r} holds Python objects (dtype {dtype}); "
+                              "save plain numeric arrays (nothing from this file was run)")
+    limits.check_inputs(sum(int(np.prod(shape, dtype=object)) for shape, _ in headers.values()), source)
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except Exception as exc:
+        raise InputsError(f"{source}: could not be read as .npz ({exc})") from None
+
+
+def _npz_inputs(raw: bytes, source: str, limits: Limits) -> Inputs:
+    arrays = _load_npz(raw, source, limits)
+    names = [k for k in _NPZ_INPUTS if k in arrays]
+    unknown = sorted(set(arrays) - set(_NPZ_INPUTS) - {"labels"})
+    if len(names) > 1:
+        raise InputsError(f"{source}: holds both 'x' and 'inputs'; keep one input array")
+    if not names:
+        found = ", ".join(repr(k) for k in sorted(arrays)) or "nothing"
+        hint = " (for the shipped digits use --inputs mnist-digits)" if "images" in arrays else ""
+        raise InputsError(
+            f"{source}: holds {found} but no inputs; an inputs .npz holds 'x' (or 'inputs'), "
+            f"shape (N, n), and optionally 'labels', shape (N,): np.savez(f, x=..., labels=...){hint}"
+        )
+    if unknown:
+        raise InputsError(f"{source}: unexpected member {unknown[0]!r}; an inputs .npz holds "
+                          "'x' (or 'inputs') and optionally 'labels'")
+    values = _check_finite_array(arrays[names[0]], source)
+    labels = arrays.get("labels")
+    return Inputs(values, None, source,
+                  labels=None if labels is None else check_labels(labels, len(values), source))
+
+
+def _csv_rows(text: str, source: str) -> tuple[list[list[str]], np.ndarray | None]:
+    """The rows of a CSV, and the label column when a header line names one ``label``."""
+    rows = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            rows.append([c.strip() for c in line.split(",")])
+    if not rows or LABEL_COLUMN not in [c.lower() for c in rows[0]]:
+        return rows, None
+    header = [c.lower() for c in rows[0]]
+    if header.count(LABEL_COLUMN) > 1:
+        raise InputsError(f"{source}: the header names {LABEL_COLUMN!r} twice; keep one label column")
+    col = header.index(LABEL_COLUMN)
+    labels, body = [], []
+    for i, row in enumerate(rows[1:]):
+        if len(row) != len(header):
+            raise InputsError(f"{source}: row {i} has {len(row)} values but the header names "
+                              f"{len(header)} columns; rows must be as long as the header")
+        labels.append(label_literal(row[col], i, source))
+        body.append(row[:col] + row[col + 1:])
+    if not body:
+        raise InputsError(f"{source}: has a header but no rows; give at least one input")
+    return body, np.array(labels, dtype=np.int64)
+
+
 def load_inputs(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> Inputs:
-    """Read a batch of inputs; the format is chosen by content (.npy magic, JSON, else CSV).
+    """Read a batch of inputs; the format is chosen by content (.npy/.npz magic, JSON, else CSV).
 
     - ``.npy``: a 1-D or 2-D numeric array (``allow_pickle=False``);
+    - ``.npz``: ``x`` (or ``inputs``) ``(N, n)`` and optionally ``labels`` ``(N,)`` (no pickles);
     - JSON: a list of numbers (one input) or a list of lists; numbers or numeric strings;
-    - CSV: one input per line, values separated by commas; ``#`` starts a comment.
+    - CSV: one input per line, values separated by commas; ``#`` starts a comment; a first
+      line naming a ``label`` column (any case) is a header, and that column holds the labels.
+
+    Args:
+        path: the file.
+        limits: refuse files and arrays above these sizes before allocating.
     """
     source = str(path)
-    raw = read_user_file(source, limits, lambda why: InputsError(f"{source}: {why}"), what="an inputs file")
+    raw = _read_file(source, limits, "an inputs file")
     if raw.startswith(b"\x93NUMPY"):
-        try:
-            buf = io.BytesIO(raw)
-            version = np.lib.format.read_magic(buf)
-            header = (
-                np.lib.format.read_array_header_1_0(buf)
-                if version == (1, 0)
-                else np.lib.format.read_array_header_2_0(buf)
-            )
-            limits.check_inputs(int(np.prod(header[0], dtype=object)), source)
-            arr = np.load(io.BytesIO(raw), allow_pickle=False)
-        except (InputsError, LimitError):
-            raise
-        except Exception as exc:
-            raise InputsError(f"{source}: is not a readable .npy array ({exc})") from None
-        values = _check_finite_array(arr, source)
-        return Inputs(values, None, source)
+        return Inputs(_check_finite_array(_load_npy(raw, source, limits), source), None, source)
+    if raw.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _npz_inputs(raw, source, limits)
     head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"[":
         from nnverify.weights.json_format import parse_json_text
@@ -159,15 +299,49 @@ def load_inputs(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputsError(
-            f"{source}: is neither .npy, JSON nor UTF-8 CSV text (byte {exc.start} is not UTF-8)"
+            f"{source}: is neither .npy, .npz, JSON nor UTF-8 CSV text (byte {exc.start} is not UTF-8)"
         ) from None
-    rows = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            rows.append([c.strip() for c in line.split(",")])
+    rows, labels = _csv_rows(text, source)
     limits.check_inputs(sum(len(r) for r in rows), source)
-    return _parse_cells(rows, source)
+    inputs = _parse_cells(rows, source)
+    return inputs if labels is None else Inputs(inputs.values, inputs.text, source, labels=labels)
+
+
+def load_labels(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> np.ndarray:
+    """Read a labels file (``--labels``): ``.npy`` ``(N,)``, ``.npz`` with ``labels``, a JSON list,
+    or text with one whole number per line (or comma-separated); ``#`` starts a comment.
+
+    Args:
+        path: the file.
+        limits: refuse larger files before reading them.
+    """
+    source = str(path)
+    raw = _read_file(source, limits, "a labels file")
+    if raw.startswith(b"\x93NUMPY"):
+        arr = _load_npy(raw, source, limits)
+    elif raw.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        arrays = _load_npz(raw, source, limits)
+        if any(k in arrays for k in _NPZ_INPUTS):
+            raise InputsError(f"{source}: holds inputs and labels; give it as --inputs {source} "
+                              "(its labels are read with it)")
+        if set(arrays) != {"labels"}:
+            raise InputsError(f"{source}: a labels .npz holds one member 'labels'; found "
+                              + (", ".join(repr(k) for k in sorted(arrays)) or "nothing"))
+        arr = arrays["labels"]
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputsError(f"{source}: is not a labels file (byte {exc.start} is not UTF-8 text)") from None
+        body = text.strip()
+        if body.startswith("[") and body.endswith("]"):
+            body = body[1:-1]
+        cells = [c for line in body.splitlines() for c in line.split("#", 1)[0].replace(",", " ").split()]
+        limits.check_inputs(len(cells), source)
+        arr = np.array([label_literal(c, i, source) for i, c in enumerate(cells)], dtype=np.int64)
+    if arr.ndim != 1 or arr.shape[0] == 0:
+        raise InputsError(f"{source}: labels have shape {arr.shape}; expected one label per input, shape (N,)")
+    return check_labels(arr, arr.shape[0], source)
 
 
 def sample_inputs(

@@ -17,7 +17,7 @@ import numpy as np
 from nnverify.display import network_html, network_latex
 from nnverify.errors import NetworkError, UsageError
 
-__all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "network_cache"]
+__all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "check_domain", "network_cache"]
 
 #: The dtypes a network may have. The dtype is part of the model: float32 weights stay float32.
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -55,6 +55,26 @@ class Activation(enum.Enum):
     @classmethod
     def names(cls) -> str:
         return ", ".join(a.value for a in cls)
+
+
+def check_domain(domain: object, where: str = "domain") -> tuple[float, float]:
+    """``(low, high)`` as two finite floats with ``low < high``, or a one-line error.
+
+    Args:
+        domain: a pair of numbers.
+        where: what to call it in the message (a file's key, an option).
+    """
+    try:
+        low, high = (float(v) for v in domain)  # type: ignore[attr-defined]
+        ok = not any(isinstance(v, (bool, str, bytes)) for v in domain)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or not (np.isfinite(low) and np.isfinite(high)) or not low < high:
+        raise NetworkError(
+            f"{where} {domain!r} is not an input interval; give two finite numbers low < high, "
+            "e.g. [0, 1]"
+        )
+    return (low, high)
 
 
 def _describe(l: int) -> str:
@@ -150,6 +170,9 @@ class Network:
     Args:
         layers: the layers in order (at least one).
         name: a display name (e.g. the file it came from).
+        domain: the closed interval ``(low, high)`` every input value is meant to lie in (the
+            book's MNIST network: ``(0.0, 1.0)``, pixels / 255), or None when the network does
+            not say. Random inputs (``nnverify test``, ``check --samples``) are drawn from it.
 
     Example:
         >>> import numpy as np
@@ -160,6 +183,7 @@ class Network:
 
     layers: tuple[Layer, ...]
     name: str = "network"
+    domain: tuple[float, float] | None = None
 
 
     def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
@@ -171,6 +195,8 @@ class Network:
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
         object.__setattr__(self, "layers", layers)
+        if self.domain is not None:
+            object.__setattr__(self, "domain", check_domain(self.domain))
         if not layers:
             raise NetworkError("the network has no layers; give at least one (W, b) pair")
         for l, layer in enumerate(layers, start=1):
@@ -254,7 +280,12 @@ class Network:
                 for ly in self.layers
             ),
             name=self.name,
+            domain=self.domain,
         )
+
+    def with_domain(self, domain: tuple[float, float] | None) -> Network:
+        """The same network with another input domain (None: none declared)."""
+        return Network(self.layers, name=self.name, domain=domain)
 
     def with_activations(self, activations: Sequence[Activation | str]) -> Network:
         """The same weights with new activations, one per layer."""
@@ -270,6 +301,7 @@ class Network:
                 for ly, act in zip(self.layers, acts)
             ),
             name=self.name,
+            domain=self.domain,
         )
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,8 +114,9 @@ def test_derive_book_network_layered_and_closed_forms_evaluate_to_the_references
 def test_derive_unit_in_symbolic_mode_prints_the_general_formula(capsys):
     code, out, _ = run(capsys, "derive", "--mode", "symbolic", "--unit", "a2_1")
     assert code == 0
-    assert "  a^{(2)}_1 = b^{(2)}_1 + w^{(2)}_{11}*z^{(1)}_1 + w^{(2)}_{21}*z^{(1)}_2 + w^{(2)}_{31}*z^{(1)}_3" in out
-    assert "closed form in x:" in out and "w^{(1)}_{11}*x_1" in out
+    # The book's subscripts: w^{(2)}_{12} is the weight from z^{(1)}_2 to a^{(2)}_1.
+    assert "  a^{(2)}_1 = b^{(2)}_1 + w^{(2)}_{11}*z^{(1)}_1 + w^{(2)}_{12}*z^{(1)}_2 + w^{(2)}_{13}*z^{(1)}_3" in out
+    assert "closed form in x:" in out and "w^{(1)}_{11}*x_1 - w^{(1)}_{12}*x_2" in out
 
 
 def test_derive_latex_and_json_formats(capsys):
@@ -131,7 +133,7 @@ def test_derive_latex_and_json_formats(capsys):
 def test_derive_book_mnist_one_unit_builds_quickly(capsys):
     code, out, _ = run(capsys, "derive", "--weights", "book-mnist", "--unit", "a3_2", "--mode", "symbolic")
     assert code == 0
-    assert "a^{(3)}_2 = b^{(3)}_2 + w^{(3)}_{10,2}*z^{(2)}_{10} + " in out  # SymPy orders terms
+    assert "a^{(3)}_2 = b^{(3)}_2 + w^{(3)}_{2,100}*z^{(2)}_{100} + " in out  # SymPy orders terms
     assert "above --max-ops 100,000; the layered definitions define it" in out
 
 
@@ -162,3 +164,19 @@ def test_the_size_bound_checked_before_building_is_never_below_the_real_size(nam
     real = sum(model.layered_size(l, j) for l in range(1, model.n_layers + 1)
                for j in range(1, len(model.a[l - 1]) + 1))
     assert real <= layered_size_bound(net) <= 2 * real
+
+
+def test_a_60_layer_chain_derives_its_layers_and_refuses_only_the_too_deep_closed_form(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Its closed form nests 361 levels: SymPy's printers would exhaust the stack (was exit 3)."""
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps({"layers": [{"W": [[0.5]], "b": [0.1], "activation": "sigmoid"}] * 60}))
+    code, out, _ = run(capsys, "derive", "--weights", str(path))
+    assert code == 0 and "361 levels of nesting, beyond the 200" in out and "z^{(60)}_1 = " in out
+    code, _, err = run(capsys, "derive", "--weights", str(path), "--output", "1")
+    assert code == 2 and "would nest 361 levels deep" in err and "internal error" not in err
+    shallow = tmp_path / "shallow.json"
+    shallow.write_text(json.dumps({"layers": [{"W": [[0.5]], "b": [0.1], "activation": "sigmoid"}] * 3}))
+    code, out, _ = run(capsys, "derive", "--weights", str(shallow), "--output", "1", "--x", "1")
+    assert code == 0 and "levels of nesting" not in out  # the limit bites only where it must

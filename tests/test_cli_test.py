@@ -27,8 +27,9 @@ def test_the_book_network_passes_and_the_table_lists_every_property(capsys: pyte
     assert lines[0] == "network: book (2-3-2-2, float64): sigmoid -> sigmoid -> identity"
     assert lines[1] == "implementation: nnverify forward"
     assert lines[2] == "seed 0, 20 examples per property"
-    assert lines[4] == "property             examples  verdict  worst error"
-    table = [line.split()[:3] for line in lines[5:13]]
+    assert lines[3] == "inputs: every value in [-10, 10] (the default; the network declares no input domain)"
+    assert lines[5] == "property             examples  verdict  worst error"
+    table = [line.split()[:3] for line in lines[6:14]]
     assert table == [
         ["agreement", "20", "passed"],
         ["sigmoid-range", "20", "passed"],

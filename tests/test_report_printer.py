@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -13,7 +14,7 @@ from nnverify.errors import LimitError
 from nnverify.inputs import parse_x
 from nnverify.model import Layer, Network
 from nnverify.modes import Mode
-from nnverify.report.derivation import closed_form_rows, softmax_sum_rows, symbol_table, unit_rows
+from nnverify.report.derivation import closed_form_rows, softmax_rows, symbol_table, unit_rows
 from nnverify.report.escape import escape_text
 from nnverify.report.layout import break_terms, estimate_width
 from nnverify.report.numbers import format_number
@@ -125,7 +126,7 @@ def test_printer_prints_exp_as_exp_and_sigmoid_as_a_fraction(table):
         (lambda a, b: sympy.Max(a, 0), r"\max(0, a^{(1)}_{1})"),
         (lambda a, b: sympy.tanh(a), r"\tanh(a^{(1)}_{1})"),
         (lambda a, b: sympy.Piecewise((1, a > 0), (0, True)),
-         r"\begin{cases} 1 & a^{(1)}_{1} > 0 \\ 0 & \text{otherwise} \end{cases}"),
+         r"\begin{cases} 1 & \text{if } a^{(1)}_{1} > 0 \\ 0 & \text{otherwise} \end{cases}"),
         (lambda a, b: sympy.exp(a) / (sympy.exp(a) + sympy.exp(b)),
          r"\frac{\exp(a^{(1)}_{1})}{\exp(a^{(1)}_{1}) + \exp(a^{(1)}_{2})}"),
         (lambda a, b: (a + b) ** 2, r"(a^{(1)}_{1} + a^{(1)}_{2})^{2}"),
@@ -143,26 +144,31 @@ def test_printer_refuses_symbols_without_an_integer_built_name(table):
         LatexPrinter(table).doprint(evil + 1)
 
 
-def test_substituted_negatives_are_parenthesised_and_numbers_joined_by_cdot(table):
-    a = x_symbol(1) * w_symbol(1, 1, 1) + b_symbol(1, 1)
+def test_substituted_negatives_are_parenthesised_and_never_meet_a_minus(table):
+    a = w_symbol(1, 1, 1) * x_symbol(1) + b_symbol(1, 1)
     values = {x_symbol(1): format_number(-2.0), w_symbol(1, 1, 1): format_number(-0.25),
               b_symbol(1, 1): format_number(-1e-4)}
-    assert LatexPrinter(table, values).doprint(a) == r"(-2) \cdot (-0.25) + (-1 \times 10^{-4})"
+    # Weight before signal; a leading negative needs no parentheses; "+ (-1e-4)" reads "- 1e-4".
+    assert LatexPrinter(table, values).doprint(a) == r"-0.25 \cdot (-2) - 1 \times 10^{-4}"
+    values[w_symbol(1, 1, 1)] = format_number(0.25)
+    assert LatexPrinter(table, values).doprint(a) == r"0.25 \cdot (-2) - 1 \times 10^{-4}"
     s = 1 / (1 + sympy.exp(-a_symbol(1, 1)))
-    got = LatexPrinter(table, {a_symbol(1, 1): format_number(-0.3)}).doprint(s)
-    assert got == r"\frac{1}{1 + \exp(-(-0.3))}"
+    got = LatexPrinter(table, {a_symbol(1, 1): format_number(-0.855)}).doprint(s)
+    assert got == r"\frac{1}{1 + \exp(0.855)}"  # not exp(-(-0.855))
+    got = LatexPrinter(table, {a_symbol(1, 1): format_number(0.855)}).doprint(s)
+    assert got == r"\frac{1}{1 + \exp(-0.855)}"
 
 
 def test_symbolic_and_substituted_rows_list_the_same_terms_in_the_same_order(table):
-    # Built deliberately out of the book's order: the printer restores x, then w, then b.
+    # Built deliberately out of the book's order: the printer restores w x, in input order, then b.
     a = sympy.Add(b_symbol(1, 2), w_symbol(1, 2, 2) * x_symbol(2), x_symbol(1) * w_symbol(1, 1, 2))
     sym = LatexPrinter(table).terms(a)
     values = {s: format_number(v) for s, v in
               ((x_symbol(1), 1.0), (x_symbol(2), 0.5), (w_symbol(1, 1, 2), 0.3),
                (w_symbol(1, 2, 2), 0.4), (b_symbol(1, 2), 0.2))}
     sub = LatexPrinter(table, values).terms(a)
-    assert sym == ["x_{1} w^{(1)}_{12}", "+ x_{2} w^{(1)}_{22}", "+ b^{(1)}_{2}"]
-    assert sub == [r"1 \cdot 0.3", r"+ 0.5 \cdot 0.4", "+ 0.2"]
+    assert sym == ["w^{(1)}_{21} x_{1}", "+ w^{(1)}_{22} x_{2}", "+ b^{(1)}_{2}"]
+    assert sub == [r"0.3 \cdot 1", r"+ 0.4 \cdot 0.5", "+ 0.2"]
 
 
 # -- one unit's three rows (the book network) -----------------------------------------------------
@@ -173,29 +179,29 @@ def book_cert():
     return certify(book_network(), BOOK_X)
 
 
-def test_unit_a11_rows_are_symbolic_substituted_result(book_cert):
+def test_unit_a11_rows_follow_the_book_weight_before_signal_binary_mode(book_cert):
     a_row, z_row = unit_rows(book_network(), book_cert, 1, 1)
-    assert a_row.latex() == "\n".join([
-        r"\begin{align}",
-        r"a^{(1)}_{1} &= x_{1} w^{(1)}_{11} + x_{2} w^{(1)}_{21} + b^{(1)}_{1} \nonumber \\",
-        r"&= 1 \cdot 0.1 + 0.5 \cdot 0.2 + 0.1 \nonumber \\",
-        r"&\approx 0.3 \label{eq:a-1-1}",
-        r"\end{align}",
-    ])
-    assert z_row.latex() == "\n".join([
-        r"\begin{align}",
-        r"z^{(1)}_{1} &= h(a^{(1)}_{1}) = \frac{1}{1 + \exp(-a^{(1)}_{1})} \nonumber \\",
-        r"&= \frac{1}{1 + \exp(-0.3)} \nonumber \\",
-        r"&\approx 0.57444252 \label{eq:z-1-1}",
-        r"\end{align}",
-    ])
+    # Binary mode: the stored 0.1 is not 1/10, so the substituted row is already rounded.
+    assert a_row.lines() == [
+        r"a^{(1)}_{1} &= w^{(1)}_{11} x_{1} + w^{(1)}_{12} x_{2} + b^{(1)}_{1}",
+        r"&\approx 0.1 \cdot 1 + 0.2 \cdot 0.5 + 0.1",
+        r"&\approx 0.3",
+    ]
+    assert a_row.label == "eq:a-1-1"
+    assert z_row.lines() == [
+        r"z^{(1)}_{1} &= h(a^{(1)}_{1}) = \frac{1}{1 + \exp(-a^{(1)}_{1})}",
+        r"&\approx \frac{1}{1 + \exp(-0.3)}",
+        r"&\approx 0.57444252",
+    ]
 
 
-def test_unit_rows_in_decimal_mode_mark_exact_results_with_equals():
+def test_unit_rows_in_decimal_mode_are_exact_until_the_rounded_result():
     net = book_network()
     cert = certify(net, parse_x("1.0,0.5"), mode=Mode.DECIMAL)
-    a_row, _ = unit_rows(net, cert, 1, 3, mode=Mode.DECIMAL)
-    assert a_row.rows[-1] == ("=", ("1.1",))  # 1.0*0.5 + 0.5*0.6 + 0.3 = 11/10 exactly
+    a_row, z_row = unit_rows(net, cert, 1, 3, mode=Mode.DECIMAL)
+    assert [rel for rel, _ in a_row.rows] == ["=", "=", "="]
+    assert a_row.rows[-1] == ("=", ("1.1",))  # 0.5*1.0 + 0.6*0.5 + 0.3 = 11/10 exactly
+    assert [rel for rel, _ in z_row.rows] == ["=", "=", r"\approx"]  # 1/(1+exp(-1.1)) is not exact
 
 
 def test_output_unit_of_identity_layer_has_no_substituted_row(book_cert):
@@ -208,9 +214,15 @@ def test_unit_rows_with_negative_inputs_weights_and_tiny_values():
     net = Network((Layer(np.array([[-0.5], [2.0]]), np.array([-1e-4]), "sigmoid"),))
     cert = certify(net, np.array([-1.0, 0.5]))
     a_row, z_row = unit_rows(net, cert, 1, 1)
-    assert a_row.rows[1] == ("=", (r"(-1) \cdot (-0.5)", r"+ 0.5 \cdot 2", r"+ (-1 \times 10^{-4})"))
+    assert a_row.rows[1] == (r"\approx", (r"-0.5 \cdot (-1)", r"+ 2 \cdot 0.5", "- 0.0001"))  # as NumPy prints -1e-4
     assert a_row.rows[2] == (r"\approx", ("1.4999",))
-    assert z_row.rows[1] == ("=", (r"\frac{1}{1 + \exp(-1.4999)}",))
+    assert z_row.rows[1] == (r"\approx", (r"\frac{1}{1 + \exp(-1.4999)}",))
+
+
+def test_a_negative_weighted_sum_gives_no_double_negative():
+    net = Network((Layer(np.array([[-0.855]]), np.array([0.0]), "sigmoid"),))
+    _, z_row = unit_rows(net, certify(net, np.array([1.0])), 1, 1)
+    assert z_row.rows[1] == (r"\approx", (r"\frac{1}{1 + \exp(0.855)}",))
 
 
 # -- layout -------------------------------------------------------------------------------------
@@ -260,21 +272,28 @@ def test_closed_form_refuses_beyond_the_models_size_limit(monkeypatch):
         closed_form_rows(book_network(), Mode.BINARY)
 
 
-def test_softmax_units_divide_by_the_named_sum_derived_once():
+def test_softmax_is_derived_completely_each_exp_and_their_sum_with_values():
+    from nnverify.report.compute import _softmax_balls
+
     net = Network((Layer(np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0.0, 0.25]), "softmax"),))
     cert = certify(net, np.array([1.0, 0.5]))
-    a_row, y_row = unit_rows(net, cert, 1, 2)
-    assert a_row.rows[1:] == (("=", (r"1 \cdot (-1)", r"+ 0.5 \cdot 2", "+ 0.25")), ("=", ("0.25",)))
+    soft = _softmax_balls(net, cert)
+    a_row, y_row = unit_rows(net, cert, 1, 2, softmax=soft)
+    assert a_row.rows[1:] == (("=", (r"-1 \cdot 1", r"+ 2 \cdot 0.5", "+ 0.25")), ("=", ("0.25",)))
     assert y_row.rows == (
         ("=", (r"\sigma(a^{(1)}_{2}) = \frac{\exp(a^{(1)}_{2})}{S^{(1)}}",)),
-        ("=", (r"\frac{\exp(0.25)}{S^{(1)}}",)),
+        (r"\approx", (r"\frac{\exp(0.25)}{4.77436837}",)),  # S rounded: the row is rounded
         (r"\approx", ("0.26894142",)),  # exp(0.25)/(exp(1.25)+exp(0.25)) = 1/(1+e)
     )
-    s_row = softmax_sum_rows(net, cert, 1)
-    assert (s_row.lhs, s_row.rows) == ("S^{(1)}", (
-        ("=", (r"\exp(a^{(1)}_{1})", r"+ \exp(a^{(1)}_{2})")),
-        ("=", (r"\exp(1.25)", r"+ \exp(0.25)")),
-    ))
+    exps, s_row = softmax_rows(net, cert, 1, soft)
+    # exp(1.25) = 3.490342957..., exp(0.25) = 1.284025416..., S = 4.774368374... (mpmath)
+    assert [e.rows for e in exps] == [
+        (("=", (r"\exp(1.25)",)), (r"\approx", ("3.49034296",))),
+        (("=", (r"\exp(0.25)",)), (r"\approx", ("1.28402542",))),
+    ]
+    assert (s_row.lhs, s_row.rows[0]) == ("S^{(1)}", ("=", (r"\exp(a^{(1)}_{1})", r"+ \exp(a^{(1)}_{2})")))
+    assert s_row.rows[1] == (r"\approx", ("3.49034296", "+ 1.28402542"))
+    assert s_row.rows[2] == (r"\approx", ("4.77436837",))
 
 
 @pytest.mark.parametrize(
@@ -282,8 +301,8 @@ def test_softmax_units_divide_by_the_named_sum_derived_once():
     [
         ("relu", r"h(a^{(1)}_{1}) = \max(0, a^{(1)}_{1})", r"\max(0, -0.5)", ("=", ("0",))),
         ("tanh", r"h(a^{(1)}_{1}) = \tanh(a^{(1)}_{1})", r"\tanh(-0.5)", (r"\approx", ("-0.46211716",))),
-        ("step", r"h(a^{(1)}_{1}) = \begin{cases} 1 & a^{(1)}_{1} > 0 \\ 0 & \text{otherwise} \end{cases}",
-         r"\begin{cases} 1 & (-0.5) > 0 \\ 0 & \text{otherwise} \end{cases}", ("=", ("0",))),
+        ("step", r"h(a^{(1)}_{1}) = \begin{cases} 1 & \text{if } a^{(1)}_{1} > 0 \\ 0 & \text{otherwise} \end{cases}",
+         r"\begin{cases} 1 & \text{if } (-0.5) > 0 \\ 0 & \text{otherwise} \end{cases}", ("=", ("0",))),
     ],
 )
 def test_hidden_activation_rows(activation, symbolic, substituted, result):
@@ -297,26 +316,58 @@ def test_hidden_activation_rows(activation, symbolic, substituted, result):
 # -- diagram and plots --------------------------------------------------------------------------
 
 
-def test_book_diagram_labels_every_edge_with_its_weight_and_value():
+def _labels(net):
+    return [[[format_number(float(ly.b[j]) if i == 0 else float(ly.W[i - 1, j]), 4)
+              for j in range(ly.n_out)] for i in range(ly.n_in + 1)] for ly in net.layers]
+
+
+def test_book_diagram_labels_every_edge_in_the_books_notation_with_bias_units_on_top():
     from nnverify.report.diagram import is_dense, network_diagram
 
     net = book_network()
-    tikz = network_diagram(net, [1.0, 0.5], [[0.3, 0.7, 1.1], [0.5, 1.2], [0.3, 0.7]],
-                           [[0.57, 0.67, 0.75], [0.63, 0.77], [0.3, 0.7]])
-    assert not is_dense(net)
-    assert tikz.count(r"\draw[edge]") == 9 + 8 + 6  # (inputs + bias unit) x units, per layer
-    assert r"{$w^{(1)}_{21}{=}0.2$}" in tikz and r"{$b^{(3)}_{2}{=}0.2$}" in tikz
+    rows = network_diagram(net, ["1", "0.5"], [["0.3", "0.7", "1.1"], ["0.5", "1.2"], ["0.3", "0.7"]],
+                           [["0.57", "0.67", "0.75"], ["0.63", "0.77"], ["0.3", "0.7"]], _labels(net))
+    assert not is_dense(net) and len(rows) == 1
+    tikz = rows[0].tikz
+    assert tikz.count(r"\node[wlabel]") == 9 + 8 + 6  # (inputs + bias unit) x units, per layer
+    # W1[0][1] = 0.3 is the weight from x_1 to a^{(1)}_2: the book's w^{(1)}_{21}
+    assert r"{$w^{(1)}_{21} \approx 0.3$}" in tikz and r"{$b^{(3)}_{2} \approx 0.2$}" in tikz
     assert r"{$a^{(1)}_{1} \to z^{(1)}_{1}$\\$0.3 \to 0.57$}" in tikz
     assert tikz.count(r"\node[bias]") == 3
+    # the bias unit sits above every unit of its column
+    ys = {m.group(1): float(m.group(2)) for m in re.finditer(r"\((u0-\d)\) at \([\d.-]+,([\d.-]+)\)", tikz)}
+    assert ys["u0-0"] > ys["u0-1"] > ys["u0-2"]
+    # labels and units are drawn over the edges: the edges are on the background layer
+    assert tikz.index(r"\begin{pgfonlayer}{background}") < tikz.index(r"\draw") < tikz.index(r"\end{pgfonlayer}")
+    assert r"\resizebox" not in tikz
 
 
-def test_deep_or_dense_networks_get_shaded_edges_instead_of_labels():
+def test_labels_of_negative_weights_read_as_signs_and_never_overlap():
+    from nnverify.report.diagram import network_diagram
+
+    net = Network((Layer(np.array([[-0.2857, 0.5], [0.25, -1.0]]), np.array([-0.5, 0.0]), "sigmoid"),))
+    row = network_diagram(net, ["1", "2"], [["0", "0"]], [["0.5", "0.5"]], _labels(net))[0]
+    assert r"w^{(1)}_{11} \approx {-}0.2857" in row.tikz  # "-0.2857", not "- 0.2857"
+    assert r"w^{(1)}_{22} = {-}1" in row.tikz
+    boxes = []
+    for m in re.finditer(r"\\node\[wlabel\] at \(([\d.-]+),([\d.-]+)\)", row.tikz):
+        boxes.append((float(m.group(1)), float(m.group(2))))
+    for n, (x, y) in enumerate(boxes):
+        for x2, y2 in boxes[n + 1:]:
+            assert abs(x - x2) > 0.6 or abs(y - y2) > 0.3, "two weight labels on top of each other"
+
+
+def test_deep_networks_are_split_into_rows_and_dense_layers_shaded():
     from nnverify.report.diagram import is_dense, network_diagram
 
-    net = Network(tuple(Layer(np.full((2, 2), -0.5), np.zeros(2), "sigmoid") for _ in range(4)))
-    assert is_dense(net)
-    tikz = network_diagram(net, [1.0, 1.0], [[0.0, 0.0]] * 4, [[0.5, 0.5]] * 4)
-    assert "wlabel, pos" not in tikz and "draw=blue!70!black" in tikz
+    deep = Network(tuple(Layer(np.full((2, 2), -0.5), np.zeros(2), "sigmoid") for _ in range(8)))
+    rows = network_diagram(deep, ["1", "1"], [["0", "0"]] * 8, [["0.5", "0.5"]] * 8, _labels(deep))
+    assert not is_dense(deep) and len(rows) == 3  # 8 layers in rows of at most 3: never shrunk
+    assert all(r"\resizebox" not in r.tikz and "scale=" not in r.tikz for r in rows)
+    wide = Network((Layer(np.full((4, 4), -0.5), np.zeros(4), "sigmoid"),))
+    assert is_dense(wide)
+    row = network_diagram(wide, ["1"] * 4, [["0"] * 4], [["0.5"] * 4], _labels(wide))[0]
+    assert r"\node[wlabel]" not in row.tikz and "draw=blue!70!black" in row.tikz
 
 
 @pytest.mark.parametrize(

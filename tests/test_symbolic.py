@@ -32,8 +32,9 @@ DECIMAL = ("0.31682707641102974743", "0.69627908986196678148")
     [
         (x_symbol(1), "x_1", ("x", (1,))),
         (x_symbol(12), "x_{12}", ("x", (12,))),
-        (w_symbol(1, 2, 3), "w^{(1)}_{23}", ("w", (1, 2, 3))),
-        (w_symbol(2, 1, 12), "w^{(2)}_{1,12}", ("w", (2, 1, 12))),
+        # The book's order: next-layer unit first (w^{(1)}_{32} is from x_2 to a^{(1)}_3).
+        (w_symbol(1, 2, 3), "w^{(1)}_{32}", ("w", (1, 2, 3))),
+        (w_symbol(2, 1, 12), "w^{(2)}_{12,1}", ("w", (2, 1, 12))),
         (b_symbol(3, 2), "b^{(3)}_2", ("b", (3, 2))),
         (a_symbol(1, 1), "a^{(1)}_1", ("a", (1, 1))),
         (z_symbol(2, 10), "z^{(2)}_{10}", ("z", (2, 10))),
@@ -46,7 +47,7 @@ def test_symbols_follow_the_book_and_know_their_indices(sym, name, info):
 
 
 def test_symbol_names_are_latex_ready():
-    assert sympy.latex(w_symbol(2, 1, 12)) == "w^{(2)}_{1,12}"
+    assert sympy.latex(w_symbol(2, 1, 12)) == "w^{(2)}_{12,1}"
     assert sympy.latex(a_symbol(1, 3) + x_symbol(1)) == "a^{(1)}_3 + x_{1}"
 
 

@@ -13,11 +13,15 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import io
+import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import TextIO
 
-from nnverify.errors import NNVerifyError
+from nnverify.errors import NNVerifyError, one_line
 
 __all__ = ["main", "SUBCOMMANDS", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT"]
 
@@ -61,27 +65,64 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(text: str) -> str:
-    """``text`` with control characters escaped: names from a file (a pickle's global, a JSON
-    key) must neither break the one-line error nor send escape sequences to the terminal."""
-    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
-
-
 def _unavailable(name: str, why: str, args: argparse.Namespace) -> int:
     raise NNVerifyError(f"nnverify {name} is unavailable here ({why}); reinstall nnverify with its "
                         "dependencies: pip install nnverify")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
-    for stream in (sys.stdout, sys.stderr):
-        # a file name that is not UTF-8 arrives as lone surrogates; printing it must not crash
-        # (surrogateescape, the C locale's handler, still fails on a lone "\ud800" from JSON)
-        if getattr(stream, "errors", None) in ("strict", "surrogateescape") and hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+class _PipeGuard(io.TextIOBase):
+    """stdout that survives a reader going away (``nnverify check --all | head``): the first
+    broken-pipe write is remembered and the rest is dropped, so the command still reaches its
+    verdict and exits with its code — never 0 for a failure because the pipe closed."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.broken = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self.broken = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.broken = True
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return int(self.stream.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.stream, "encoding", "utf-8"))
+
+
+def _negative_values(argv: Sequence[str]) -> list[str]:
+    """``--x -1e6`` as ``--x=-1e6``: argparse takes a value starting with ``-`` for an option unless
+    it looks like a plain negative integer or decimal (``-1e6`` and ``-1,0.5`` do not)."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _NEGATIVE.fullmatch(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+_NEGATIVE = re.compile(r"-(?:\d|\.\d)[0-9eE.,+\- ]*")
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_negative_values(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     if args.command is None:
@@ -92,17 +133,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NNVerifyError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"nnverify {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"nnverify {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"nnverify {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
     except Exception as exc:  # a bug in nnverify, never the user's fault: say so, in one line
         if args.debug:
             traceback.print_exc()
-        first = _one_line(str(exc).splitlines()[0]) if str(exc) else ""
+        first = one_line(str(exc).splitlines()[0]) if str(exc) else ""
         print(
             f"nnverify {args.command}: internal error: {type(exc).__name__}: {first} "
             "(a bug in nnverify; rerun with --debug for the traceback and report it)",
@@ -111,6 +150,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # a file name that is not UTF-8 arrives as lone surrogates; printing it must not crash
+        # (surrogateescape, the C locale's handler, still fails on a lone "\ud800" from JSON)
+        if getattr(stream, "errors", None) in ("strict", "surrogateescape") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    real_stdout = sys.stdout
+    guard = _PipeGuard(real_stdout)
+    sys.stdout = guard
+    try:
+        code = _run(argv)  # the subcommands' imports run here too: Ctrl-C at start-up is quiet
+    except KeyboardInterrupt:
+        print("nnverify: interrupted", file=sys.stderr)
+        code = 130
+    finally:
+        sys.stdout = real_stdout
+    if guard.broken:
+        _silence_stdout()
+    return code
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point fd 1 at /dev/null so the interpreter's final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 def main_entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # between the interpreter's start and main's own handler
+        sys.exit(130)

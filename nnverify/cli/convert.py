@@ -6,7 +6,7 @@ import argparse
 import os
 
 from nnverify.cli.common import add_network_arguments, network_from_args
-from nnverify.errors import UsageError
+from nnverify.errors import UsageError, one_line
 from nnverify.weights import WRITE_FORMATS, save_network
 
 HELP = "convert a weights file (JSON, NPZ, the book's pickle) to JSON or NPZ"
@@ -25,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.output} exists; pass --force to overwrite it")
     network = network_from_args(args)
     save_network(network, args.output, args.format)
-    print(f"wrote {args.output}: {network.describe()}")
+    print(f"wrote {one_line(args.output)}: {network.describe()}")
     return 0

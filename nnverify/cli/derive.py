@@ -74,6 +74,15 @@ _MODE_TEXT = {"symbolic": "weights and biases are symbols",
               "decimal": "each weight is the rational its literal text says, 0.1 = 1/10"}
 
 
+def _too_big(nodes: int, depth: int, max_ops: int) -> str:
+    from nnverify.symbolic.model import MAX_CLOSED_DEPTH
+
+
+    if nodes > max_ops:
+        return f"{nodes:,} nodes, above --max-ops {max_ops:,}"
+    return f"{depth:,} levels of nesting, beyond the {MAX_CLOSED_DEPTH} SymPy can print"
+
+
 def _print(d: Derivation, latex: bool, x_text: str | None) -> None:
     import sympy
 
@@ -98,7 +107,7 @@ def _print(d: Derivation, latex: bool, x_text: str | None) -> None:
         print(line(a_symbol(u.layer, u.unit), u.a))
         print(line(z_symbol(u.layer, u.unit), u.z))
         if d.one_unit and u.a_closed is None:
-            print(f"{comment}closed form in x: {u.closed_nodes:,} nodes, above --max-ops {d.max_ops:,}; "
+            print(f"{comment}closed form in x: {_too_big(u.closed_nodes or 0, u.closed_depth, d.max_ops)}; "
                   "the layered definitions define it")
         elif d.one_unit:
             print(f"{comment}closed form in x:")
@@ -109,8 +118,8 @@ def _print(d: Derivation, latex: bool, x_text: str | None) -> None:
     for o in d.outputs:
         print(line(y_symbol(o.output), o.layered))
         if o.closed is None:
-            print(f"{comment}  y_{o.output}: the closed form has {o.closed_nodes:,} nodes, above --max-ops "
-                  f"{d.max_ops:,}; the layered definitions define it")
+            why = _too_big(o.closed_nodes, o.closed_depth, d.max_ops)
+            print(f"{comment}  y_{o.output}: the closed form has {why}; the layered definitions define it")
         else:
             print(line(y_symbol(o.output), o.closed, o.value))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from nnverify.cli.common import (
     network_from_args,
     print_json,
 )
+from nnverify.model import Activation
 from nnverify.numeric import forward
 
 HELP = "run the NumPy forward pass and print each layer's a and z and the output y"
@@ -55,14 +57,25 @@ def run(args: argparse.Namespace) -> int:
     if not all(np.isfinite(a).all() for a in fp.a + fp.z):
         print("nnverify forward: note: the float pass overflowed (inf or nan above); "
               "the exact model has no such limit (see nnverify check)", file=sys.stderr)
+    # classes (0-based, as np.argmax counts) for labelled inputs or a softmax classifier
+    classes = network.n_outputs >= 2 and (inputs.labels is not None
+                                          or network.activations[-1] is Activation.SOFTMAX)
+    predicted = np.argmax(fp.y, axis=-1) if classes else None
+    labels = inputs.labels if predicted is not None else None
+    correct = None if labels is None or predicted is None else int(np.sum(np.atleast_1d(predicted) == labels))
     if args.json:
-        print_json({
+        doc: dict[str, Any] = {
             "network": network.describe(),
             "dtype": str(network.dtype),
             "x": fp.x,
             "layers": [{"a": a, "z": z} for a, z in zip(fp.a, fp.z)],
             "y": fp.y,
-        })
+        }
+        if predicted is not None:
+            doc["predicted"] = predicted
+        if labels is not None and correct is not None:
+            doc.update({"labels": labels[0] if inputs.single else labels, "accuracy": correct / len(labels)})
+        print_json(doc)
         return 0
     print(f"network: {network.describe()}")
     batch = f" (batch of {x.shape[0]})" if x.ndim == 2 else ""
@@ -73,4 +86,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"A{l} = {_fmt(a, args.full)}")
         name = "Y " if l == L else f"Z{l}"
         print(f"{name} = {_fmt(z, args.full)}    # {'sigma' if l == L else 'h'} = {h}")
+    if predicted is not None:
+        print(f"predicted = {_fmt(predicted, args.full)}    # argmax of Y, 0-based like np.argmax: "
+              "class 0 is y1")
+    if labels is not None and correct is not None:
+        print(f"labels    = {_fmt(labels[0] if inputs.single else labels, args.full)}")
+        print(f"accuracy: {round(correct / len(labels), 4)} ({correct} of {len(labels)})")
     return 0

@@ -8,8 +8,17 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from nnverify.cli.common import add_network_arguments, add_output_arguments, network_from_args, print_json
+import numpy as np
+
+from nnverify.cli.common import (
+    add_network_arguments,
+    add_output_arguments,
+    domain_text,
+    network_from_args,
+    print_json,
+)
 from nnverify.errors import UsageError
+from nnverify.model import Activation, Network
 
 if TYPE_CHECKING:
     from nnverify.suite import PropertyResult
@@ -63,8 +72,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run only this property (repeatable, or comma-separated): " + ", ".join(PROPERTY_NAMES))
     r.add_argument("--random-networks", action="store_true",
                    help="also draw random networks of the same depth and activations (random widths, weights)")
-    r.add_argument("--low", type=float, default=_DEFAULT_LOW, help="smallest input value drawn (default %(default)s)")
-    r.add_argument("--high", type=float, default=_DEFAULT_HIGH, help="largest input value drawn (default %(default)s)")
+    r.add_argument("--low", type=float, default=None,
+                   help=f"smallest input value drawn (default: the network's input domain, else {_DEFAULT_LOW:g})")
+    r.add_argument("--high", type=float, default=None,
+                   help=f"largest input value drawn (default: the network's input domain, else {_DEFAULT_HIGH:g})")
     r.add_argument("--max-failures", metavar="N", type=int, default=3,
                    help="report up to N distinct counterexamples per property (default %(default)s)")
     r.add_argument("--replay", metavar="CASE", default=None,
@@ -113,13 +124,54 @@ def reproduce_command(args: argparse.Namespace, name: str, max_examples: int) ->
     parts += _impl_words(args)
     if args.random_networks:
         parts.append("--random-networks")
-    if args.low != _DEFAULT_LOW:
+    if args.low is not None:
         parts += ["--low", repr(args.low)]
-    if args.high != _DEFAULT_HIGH:
+    if args.high is not None:
         parts += ["--high", repr(args.high)]
     if args.max_failures != 3:
         parts += ["--max-failures", str(args.max_failures)]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def input_range(args: argparse.Namespace, network: Network) -> tuple[float, float, str]:
+    """``(low, high, why)``: ``--low/--high``, else the network's input domain, else [-10, 10]."""
+    domain = network.domain or (_DEFAULT_LOW, _DEFAULT_HIGH)
+    low = domain[0] if args.low is None else args.low
+    high = domain[1] if args.high is None else args.high
+    if args.low is not None or args.high is not None:
+        return low, high, "--low/--high"
+    if network.domain is not None:
+        return low, high, "the network's input domain"
+    return low, high, "the default; the network declares no input domain"
+
+
+def _softmax_hint(network: Network, impl: Any, result: Any, low: float, high: float) -> str | None:
+    """A hint when the user's outputs look like probabilities but the output layer is identity
+    (the book's pickle loaded without --activations ...,softmax). A hint, never a verdict.
+
+    Only after ``agreement`` failed on values (the user's code ran and returned): the user's
+    forward is then called once more, on the middle of the input range.
+    """
+    from nnverify.numeric import forward
+    from nnverify.predictions import looks_like_probabilities
+    from nnverify.under_test import ImplementationHung
+
+    if impl.user_forward is None or network.activations[-1] is not Activation.IDENTITY \
+            or network.n_outputs < 2:
+        return None
+    agreement = [r for r in result.results if r.name == "agreement" and r.status == "failed"]
+    if not agreement or agreement[0].counterexample is None or agreement[0].counterexample.failure is not None:
+        return None
+    x = np.full(network.n_inputs, (low + high) / 2, dtype=network.dtype)
+    try:
+        y = impl.run(network, x)
+    except (Exception, ImplementationHung):  # whatever the user's code does wrong, the suite said so
+        return None
+    if not looks_like_probabilities(y, network.dtype) or looks_like_probabilities(forward(network, x).y, network.dtype):
+        return None
+    acts = ",".join(a.value for a in network.activations[:-1]) + ",softmax"
+    return (f"hint: your forward's outputs look like probabilities (in [0, 1], summing to 1) but the "
+            f"network's output layer is identity; if your code ends in softmax, add --activations {acts}")
 
 
 def _fmt_value(v: Any, *, limit: int = 12) -> str:
@@ -208,7 +260,7 @@ def _check_args(args: argparse.Namespace, only: list[str] | None) -> None:
         raise UsageError("--replay runs one property on one case; name it with --only NAME")
 
 
-def _print_table(args: argparse.Namespace, network: Any, result: Any, max_examples: int) -> None:
+def _print_table(args: argparse.Namespace, network: Any, result: Any, max_examples: int, inputs_line: str) -> None:
     print(f"network: {network.describe()}")
     print(f"implementation: {result.implementation}")
     if args.replay is not None:
@@ -217,6 +269,7 @@ def _print_table(args: argparse.Namespace, network: Any, result: Any, max_exampl
         print(f"seed {args.seed}, {max_examples} examples per property"
               + ("" if args.examples is not None else f" (profile {args.profile})")
               + (", random networks too" if args.random_networks else ""))
+        print(inputs_line)
     for note in result.notes:
         print(note if note.startswith("warning:") else f"note: {note}")
     print()
@@ -255,7 +308,8 @@ def run(args: argparse.Namespace) -> int:
     case = read_case(args.replay, only[0]) if args.replay is not None and only else None
     network = network_from_args(args)
     impl = _load_impl(args)
-    ctx = SuiteConfig(network, impl, random_networks=args.random_networks, min_value=args.low, max_value=args.high)
+    low, high, why = input_range(args, network)
+    ctx = SuiteConfig(network, impl, random_networks=args.random_networks, min_value=low, max_value=high)
     if case is not None and only:
         res = run_property(only[0], ctx, max_examples=1, replay=case, max_failures=args.max_failures)
         result = SuiteResult((res,), args.seed, 1, impl.label, impl.notes)
@@ -275,9 +329,12 @@ def run(args: argparse.Namespace) -> int:
                     prop["replay"] = replay_command(args, r.name, r.counterexample.case)
         print_json(doc)
         return 0 if result.ok else 1
-    _print_table(args, network, result, max_examples)
+    _print_table(args, network, result, max_examples, f"inputs: every value in {domain_text((low, high))} ({why})")
     for r in result.results:
         if r.status == "failed":
             _print_failure(r, commands[r.name], args)
+    hint = None if result.ok else _softmax_hint(network, impl, result, low, high)
+    if hint:
+        print(f"\n{hint}")
     sys.stdout.flush()
     return 0 if result.ok else 1

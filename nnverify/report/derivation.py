@@ -1,44 +1,48 @@
-"""Derivations: one unit's rows (symbolic, substituted, result) and the outputs' closed forms.
+"""Derivations: one unit's rows (symbolic, substituted, result), softmax's pieces, closed forms.
 
 The rows of a derivation are printed by :class:`~nnverify.report.printer.LatexPrinter` from
 the SymPy model's own trees (:mod:`nnverify.symbolic`, SYMBOLIC mode for the rows, BINARY or
-DECIMAL for the closed forms); the numbers come from the certified evaluation
-(:mod:`nnverify.certified`). Nothing here evaluates the network itself, except the first
-layer's weighted sums, which are sums of products of exact rationals (checked against their
-enclosures).
+DECIMAL for the closed forms); the numbers come from the certified balls
+(:mod:`nnverify.report.certdigits`: only certified digits) and from exact rationals (inputs,
+weights, the first layer's sums).
+
+The ``=``/``\\approx`` rule: ``=`` joins exact things only. A substituted row is ``=`` when
+every number in it is exact (decimal weights, 0.5), ``\\approx`` when one is rounded; the
+result is ``=`` only when it and everything before it is exact; ``\\in`` an interval.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
+from flint import arb
 
-from nnverify.certified import CertifiedPass, Enclosure
+from nnverify.certified import CertifiedPass
 from nnverify.model import Activation, Network
 from nnverify.modes import Mode
 from nnverify.rationals import weight_rationals
+from nnverify.report.certdigits import ball_fixed
 from nnverify.report.layout import break_terms, estimate_width
-from nnverify.report.numbers import Number, format_number
+from nnverify.report.numbers import Number, format_fixed
 from nnverify.report.printer import LatexPrinter, SymbolTable
 
 __all__ = [
     "Derivation",
     "unit_rows",
-    "softmax_sum_rows",
+    "softmax_rows",
     "softmax_sum_symbol",
     "closed_form_rows",
     "symbol_table",
-    "enclosed",
     "output_name",
+    "w_name",
     "ROW_BUDGET",
-    "math_block",
+    "math_lines",
     "matrix",
-    "fitted_matrix",
-    "fmt_value",
     "exact_weights",
+    "chain",
 ]
 
 # Widths in digit widths (see layout.estimate_width): the text block is about 96 digits wide.
@@ -46,18 +50,13 @@ ROW_BUDGET = 74.0  # one display line after "&= "
 _INNER_BUDGET = 40.0  # widest inner sum left inside a closed form before it gets a name
 
 
-def enclosed(enc: Enclosure, digits: int) -> Number:
-    """The enclosure's value to ``digits`` figures, fewer if the ball does not certify them all."""
-    for d in range(digits, 0, -1):
-        lo, hi = format_number(enc.lower, d), format_number(enc.upper, d)
-        if lo.latex == hi.latex:
-            return Number(lo.latex, lo.negative, lo.exact and hi.exact and enc.rad == 0)
-    mid = format_number(enc.mid, 1)
-    return Number(mid.latex, mid.negative, False)
-
-
-def _rel(num: Number) -> str:
-    return "=" if num.exact else r"\approx"
+def chain(substituted: Sequence[Number], result: Number) -> tuple[str, str]:
+    """The relations of a substituted row and of the result after it (the module's rule)."""
+    exact = all(n.exact for n in substituted)
+    sub = "=" if exact else r"\approx"
+    if result.interval:
+        return sub, r"\in"
+    return sub, ("=" if exact and result.exact else r"\approx")
 
 
 def exact_weights(network: Network, mode: Mode) -> list[tuple[list[list[Fraction]], list[Fraction]]]:
@@ -76,8 +75,17 @@ def output_name(k: int) -> str:
     return f"y_{{{k}}}"
 
 
+def w_name(l: int, i: int, j: int) -> str:
+    """The book's ``w^{(l)}_{ji}``: the weight from unit i (layer l-1) to unit j, ``W^{(l)}[i-1, j-1]``."""
+    return f"w^{{({int(l)})}}_{{{_sub(j, i)}}}"
+
+
 def symbol_table(network: Network) -> SymbolTable:
-    """Names (from integers) and print order of every symbol of the network's SymPy model."""
+    """Names (from integers) and print order of every symbol of the network's SymPy model.
+
+    Order: ``a`` first (activations of ``a``), then weights before signals (the book's
+    ``w^{(1)}_{11} x_1``), terms in input order, the bias last.
+    """
     from nnverify import symbolic as S
 
     table = SymbolTable()
@@ -86,12 +94,12 @@ def symbol_table(network: Network) -> SymbolTable:
         for j in range(1, layer.n_out + 1):
             table.add(S.a_symbol(l, j), f"a^{{({l})}}_{{{j}}}", (0, l, j))
             name = output_name(j) if l == L else f"z^{{({l})}}_{{{j}}}"
-            table.add(S.z_symbol(l, j), name, (1, l, j))
+            table.add(S.z_symbol(l, j), name, (2, l, j))
             table.add(S.b_symbol(l, j), f"b^{{({l})}}_{{{j}}}", (3, l, j))
             for i in range(1, layer.n_in + 1):
-                table.add(S.w_symbol(l, i, j), f"w^{{({l})}}_{{{_sub(i, j)}}}", (2, l, i, j))
+                table.add(S.w_symbol(l, i, j), w_name(l, i, j), (1, l, i, j))
     for i in range(1, network.n_inputs + 1):
-        table.add(S.x_symbol(i), f"x_{{{i}}}", (1, 0, i))
+        table.add(S.x_symbol(i), f"x_{{{i}}}", (2, 0, i))
     for l, layer in enumerate(network.layers, start=1):
         if layer.activation is Activation.SOFTMAX:
             table.add(softmax_sum_symbol(l), f"S^{{({l})}}", (4, l))
@@ -110,31 +118,22 @@ def _softmax_sum(l: int, n: int) -> sympy.Expr:
     return sympy.Add(*[sympy.exp(S.a_symbol(l, k)) for k in range(1, n + 1)])
 
 
-def math_block(lhs: str, rows: Sequence[tuple[str, list[str]]], label: str | None) -> list[str]:
-    """An ``align`` block ``lhs rel terms...`` over several rows; long rows broken between terms.
+def math_lines(lhs: str, rows: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """Aligned display lines ``lhs &rel terms`` over several rows; long rows broken between terms.
 
     Args:
         lhs: the left-hand side.
         rows: ``(relation, terms)`` per row; terms from :meth:`LatexPrinter.terms`.
-        label: equation label for the last line (the only numbered one), or None.
     """
-    out = [r"\begin{align}"]
     body: list[str] = []
     lhs_w = estimate_width(lhs)
     for k, (rel, terms) in enumerate(rows):
         first = ROW_BUDGET - (lhs_w if k == 0 else 0)
-        for m, line in enumerate(break_terms(terms, ROW_BUDGET - 4, first_budget=first)):
+        for m, line in enumerate(break_terms(list(terms), ROW_BUDGET - 4, first_budget=first)):
             left = lhs if (k == 0 and m == 0) else ""
             prefix = f"&{rel} " if m == 0 else r"&\quad "
             body.append(f"{left} {prefix}{line}".strip())
-    for n, line in enumerate(body):
-        last = n == len(body) - 1
-        tag = (f" \\label{{{label}}}" if label else "") if last else r" \nonumber"
-        if label is None and last:
-            tag = r" \nonumber"
-        out.append(line + tag + ("" if last else r" \\"))
-    out.append(r"\end{align}")
-    return out
+    return body
 
 
 def matrix(values: Sequence[Sequence[str]]) -> str:
@@ -142,44 +141,37 @@ def matrix(values: Sequence[Sequence[str]]) -> str:
     return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
 
 
-def _a_values(network: Network, cert: CertifiedPass, l: int, mode: Mode, digits: int) -> list[Number]:
-    """Layer l's weighted sums for row 0, formatted.
-
-    Layer 1 is a sum of products of exact rationals, so its exact value is known and ``=``
-    can be claimed when the digits are exact (1.0*0.5 + 0.5*0.6 + 0.3 = 1.1 in decimal mode);
-    it is checked against the certified enclosure. Deeper layers use the enclosures.
-    """
-    encs = cert.a[l - 1][0]
-    if l != 1:
-        return [enclosed(e, digits) for e in encs]
-    W, b = exact_weights(network, mode)[0]
-    x = cert.x_exact[0]
-    out = []
-    for j, enc in enumerate(encs):
-        exact = sum((x[i] * W[i][j] for i in range(len(x))), Fraction(0)) + b[j]
-        if not enc.contains(exact):
-            raise ArithmeticError(f"a^(1)_{j + 1} = {exact} lies outside its certified enclosure")
-        out.append(format_number(exact, digits))
-    return out
-
-
 @dataclass(frozen=True)
 class Derivation:
-    """One numbered derivation: ``lhs rel row_1``, ``rel row_2``, ... printed as an ``align``.
+    """One numbered derivation: ``lhs rel row_1``, ``rel row_2``, ... aligned.
 
     Args:
         lhs: the left-hand side, e.g. ``a^{(1)}_{1}``.
         rows: ``(relation, terms)`` per row; the terms of a row are broken across lines
             between terms when the row is too wide.
-        label: the equation label of the last line (``eq:a-1-1``).
+        label: the equation label of the last line (``eq:a-1-1``), or None.
     """
 
     lhs: str
     rows: tuple[tuple[str, tuple[str, ...]], ...]
     label: str | None
 
-    def latex(self) -> str:
-        return "\n".join(math_block(self.lhs, [(r, list(t)) for r, t in self.rows], self.label))
+    def lines(self) -> list[str]:
+        """The display lines (no ``\\\\``, no labels: a renderer adds those)."""
+        return math_lines(self.lhs, self.rows)
+
+
+def _prev_values(network: Network, cert: CertifiedPass, l: int, places: int) -> list[Number]:
+    if l == 1:
+        return [format_fixed(q, places) for q in cert.x_exact[0]]
+    return [ball_fixed(v, places) for v in cert.balls_z[l - 2][0]]
+
+
+def _a_values(cert: CertifiedPass, l: int, places: int, a1_exact: Sequence[Fraction] | None) -> list[Number]:
+    """Layer l's weighted sums: exact for layer 1 (sums of exact products), else the balls."""
+    if l == 1 and a1_exact is not None:
+        return [format_fixed(q, places) for q in a1_exact]
+    return [ball_fixed(v, places) for v in cert.balls_a[l - 1][0]]
 
 
 def unit_rows(
@@ -189,8 +181,11 @@ def unit_rows(
     j: int,
     *,
     mode: Mode = Mode.BINARY,
-    step_digits: int = 8,
+    places: int = 8,
     table: SymbolTable | None = None,
+    a1_exact: Sequence[Fraction] | None = None,
+    softmax: Mapping[int, tuple[tuple[arb, ...], arb]] | None = None,
+    words: Mapping[str, str] | None = None,
 ) -> tuple[Derivation, Derivation]:
     """The derivations of unit ``j`` of layer ``l`` (1-based) for input row 0 of ``cert``.
 
@@ -204,97 +199,125 @@ def unit_rows(
         l: layer, 1-based.
         j: unit, 1-based.
         mode: the exact values substituted for the weights (BINARY or DECIMAL).
-        step_digits: significant digits of the substituted numbers and results.
+        places: decimals of the substituted numbers and results (as NumPy prints).
         table: the symbol table (built from the network when None).
+        a1_exact: the first layer's exact sums (their digits can be exact); None: the balls.
+        softmax: per softmax layer, the balls of ``exp(a_k)`` and of their sum ``S``.
+        words: the words of a case distinction (``if``, ``otherwise``).
     """
     from nnverify import symbolic as S
 
     table = table if table is not None else symbol_table(network)
     model = S.build_model(network, Mode.SYMBOLIC)
-    d = step_digits
-    L = len(network.layers)
     layer = network.layers[l - 1]
     W, b = exact_weights(network, mode)[l - 1]
-    prev = ([fmt_value(q, d) for q in cert.x_exact[0]] if l == 1
-            else [enclosed(e, d) for e in cert.z[l - 2][0]])
-    a_vals = _a_values(network, cert, l, mode, d)
-    z_val = enclosed(cert.z[l - 1][0][j - 1], d)
-    fn = r"\sigma" if l == L else "h"
+    prev = _prev_values(network, cert, l, places)
+    if l == 1 and a1_exact is None:  # sums of exact products: exact, checked against the balls
+        from nnverify.report.compute import first_layer_sums
+
+        a1_exact = first_layer_sums(network, cert, mode)
+    a_vals = _a_values(cert, l, places, a1_exact)
     a_expr, z_expr = model.unit(l, j)
-    if layer.activation is Activation.SOFTMAX:  # the sum is derived once, as S^{(l)}
-        z_expr = z_expr.xreplace({_softmax_sum(l, layer.n_out): softmax_sum_symbol(l)})
     values: dict[sympy.Symbol, Number] = {}
     for i in range(1, layer.n_in + 1):
         values[S.z_symbol(l - 1, i)] = prev[i - 1]
-        values[S.w_symbol(l, i, j)] = format_number(W[i - 1][j - 1], d)
-    values[S.b_symbol(l, j)] = format_number(b[j - 1], d)
-    sym = LatexPrinter(table)
-    sub = LatexPrinter(table, values)
+        values[S.w_symbol(l, i, j)] = format_fixed(W[i - 1][j - 1], places)
+    values[S.b_symbol(l, j)] = format_fixed(b[j - 1], places)
+    sym = LatexPrinter(table, words=words)
+    sub = LatexPrinter(table, values, words=words)
+    sub_rel, res_rel = chain(list(values.values()), a_vals[j - 1])
     a_row = Derivation(
         f"a^{{({l})}}_{{{j}}}",
-        (("=", tuple(sym.terms(a_expr))), ("=", tuple(sub.terms(a_expr))),
-         (_rel(a_vals[j - 1]), (a_vals[j - 1].latex,))),
+        (("=", tuple(sym.terms(a_expr))), (sub_rel, tuple(sub.terms(a_expr))),
+         (res_rel, (a_vals[j - 1].latex,))),
         f"eq:a-{l}-{j}",
     )
+    z_row = _z_row(network, cert, l, j, z_expr, a_vals, places=places, table=table, softmax=softmax,
+                   words=words)
+    return a_row, z_row
+
+
+def _z_row(network: Network, cert: CertifiedPass, l: int, j: int, z_expr: sympy.Expr,
+           a_vals: list[Number], *, places: int, table: SymbolTable,
+           softmax: Mapping[int, tuple[tuple[arb, ...], arb]] | None,
+           words: Mapping[str, str] | None) -> Derivation:
+    """``z^{(l)}_j = h(a)``: the activation's expression, substituted, result (see unit_rows)."""
+    from nnverify import symbolic as S
+
+    L = len(network.layers)
+    layer = network.layers[l - 1]
+    z_val = ball_fixed(cert.balls_z[l - 1][0][j - 1], places)
+    sym = LatexPrinter(table, words=words)
+    fn = r"\sigma" if l == L else "h"
     a_sym = S.a_symbol(l, j)
-    sub_z = LatexPrinter(table, {S.a_symbol(l, m): a_vals[m - 1] for m in range(1, layer.n_out + 1)})
+    z_values: dict[sympy.Symbol, Number] = {a_sym: a_vals[j - 1]}
+    if layer.activation is Activation.SOFTMAX:  # the sum is derived once, as S^{(l)}
+        z_expr = z_expr.xreplace({_softmax_sum(l, layer.n_out): softmax_sum_symbol(l)})
+        if softmax is not None and l in softmax:
+            z_values[softmax_sum_symbol(l)] = ball_fixed(softmax[l][1], places)
     rows: list[tuple[str, tuple[str, ...]]] = []
     if z_expr == a_sym:  # identity: nothing to substitute
         rows.append(("=", (f"{fn}({table.names[a_sym]}) = {table.names[a_sym]}",)))
+        rows.append((a_vals[j - 1].relation, (a_vals[j - 1].latex,)))  # y = a, as printed above
     else:
+        sub_z = LatexPrinter(table, z_values, words=words)
+        z_sub_rel, z_res_rel = chain(list(z_values.values()), z_val)
         rows.append(("=", (f"{fn}({table.names[a_sym]}) = {sym.doprint(z_expr)}",)))
-        rows.append(("=", tuple(sub_z.terms(z_expr))))
-    rows.append((_rel(z_val), (z_val.latex,)))
+        rows.append((z_sub_rel, tuple(sub_z.terms(z_expr))))
+        rows.append((z_res_rel, (z_val.latex,)))
     z_name = output_name(j) if l == L else f"z^{{({l})}}_{{{j}}}"
-    return a_row, Derivation(z_name, tuple(rows), f"eq:z-{l}-{j}")
+    return Derivation(z_name, tuple(rows), f"eq:z-{l}-{j}")
 
 
-def softmax_sum_rows(
+def softmax_rows(
     network: Network,
     cert: CertifiedPass,
     l: int,
+    softmax: Mapping[int, tuple[tuple[arb, ...], arb]],
     *,
-    mode: Mode = Mode.BINARY,
-    step_digits: int = 8,
+    places: int = 8,
     table: SymbolTable | None = None,
-) -> Derivation:
-    """``S^{(l)} = sum_k exp(a^{(l)}_k)``, symbolic and substituted: the softmax denominator.
+    a1_exact: Sequence[Fraction] | None = None,
+) -> tuple[list[Derivation], Derivation]:
+    """Softmax by hand: every ``exp(a^{(l)}_k)`` with its value, then ``S^{(l)}``, their sum.
 
     Args:
         network: the network; layer ``l`` must be a softmax layer.
         cert: certified values; row 0 is the derived input.
         l: layer, 1-based.
-        mode: exact values (BINARY or DECIMAL).
-        step_digits: significant digits of the substituted numbers.
+        softmax: per softmax layer, the balls of ``exp(a_k)`` and of their sum.
+        places: decimals of the numbers.
         table: the symbol table (built from the network when None).
+        a1_exact: the first layer's exact sums, when ``l`` is 1.
     """
-    table = table if table is not None else symbol_table(network)
-    n = network.layers[l - 1].n_out
-    expr = _softmax_sum(l, n)
-    a_vals = _a_values(network, cert, l, mode, step_digits)
     from nnverify import symbolic as S
 
-    sub = LatexPrinter(table, {S.a_symbol(l, k): a_vals[k - 1] for k in range(1, n + 1)})
-    return Derivation(
+    table = table if table is not None else symbol_table(network)
+    n = network.layers[l - 1].n_out
+    a_vals = _a_values(cert, l, places, a1_exact)
+    exps, total = softmax[l]
+    e_nums = [ball_fixed(e, places) for e in exps]
+    sym = LatexPrinter(table)
+    exp_rows = []
+    for k in range(1, n + 1):
+        sub = LatexPrinter(table, {S.a_symbol(l, k): a_vals[k - 1]})
+        expr = sympy.exp(S.a_symbol(l, k))
+        sub_rel, res_rel = chain([a_vals[k - 1]], e_nums[k - 1])
+        exp_rows.append(Derivation(sym.doprint(expr), ((sub_rel, (sub.doprint(expr),)),
+                                                       (res_rel, (e_nums[k - 1].latex,))),
+                                   f"eq:e-{l}-{k}"))
+    total_num = ball_fixed(total, places)
+    e_terms = [e_nums[0].latex] + [
+        ("- " + e.latex[1:]) if e.negative else ("+ " + e.latex) for e in e_nums[1:]
+    ]
+    sub_rel, res_rel = chain(e_nums, total_num)
+    s_row = Derivation(
         table.names[softmax_sum_symbol(l)],
-        (("=", tuple(LatexPrinter(table).terms(expr))), ("=", tuple(sub.terms(expr)))),
-        None,
+        (("=", tuple(sym.terms(_softmax_sum(l, n)))), (sub_rel, tuple(e_terms)),
+         (res_rel, (total_num.latex,))),
+        f"eq:S-{l}",
     )
-
-
-def fmt_value(value: Fraction | Enclosure, digits: int) -> Number:
-    return enclosed(value, digits) if isinstance(value, Enclosure) else format_number(value, digits)
-
-
-def fitted_matrix(values: Sequence[Sequence[Fraction | Enclosure]], digits: int, budget: float,
-                   ) -> tuple[str, list[Number]]:
-    """A ``pmatrix`` with as many digits (down to 4) as fit ``budget``; also the numbers used."""
-    for d in range(digits, min(digits, 4) - 1, -1):
-        nums = [[fmt_value(v, d) for v in row] for row in values]
-        text = matrix([[n.latex for n in row] for row in nums])
-        if estimate_width(text) <= budget or d == min(digits, 4):
-            return text, [n for row in nums for n in row]
-    raise AssertionError("unreachable")
+    return exp_rows, s_row
 
 
 class _InlinePrinter(LatexPrinter):
@@ -307,8 +330,8 @@ class _InlinePrinter(LatexPrinter):
     """
 
     def __init__(self, table: SymbolTable, definitions: dict[sympy.Symbol, sympy.Expr],
-                 budget: float) -> None:
-        super().__init__(table)
+                 budget: float, *, words: Mapping[str, str] | None = None) -> None:
+        super().__init__(table, words=words)
         self.definitions = definitions
         self.budget = budget
         self.named: dict[sympy.Symbol, str] = {}
@@ -345,6 +368,7 @@ class _InlinePrinter(LatexPrinter):
 
 
 def closed_form_rows(network: Network, mode: Mode = Mode.BINARY, *, budget: float = _INNER_BUDGET,
+                     words: Mapping[str, str] | None = None,
                      ) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:
     """The closed form of every output as printed terms, and the "where" definitions.
 
@@ -356,6 +380,7 @@ def closed_form_rows(network: Network, mode: Mode = Mode.BINARY, *, budget: floa
         network: the network.
         mode: BINARY or DECIMAL exact weights.
         budget: widest inner sum (digit widths) printed in place; wider sums are named.
+        words: the words of a case distinction (``if``, ``otherwise``).
     """
     from nnverify import symbolic as S
 
@@ -374,6 +399,6 @@ def closed_form_rows(network: Network, mode: Mode = Mode.BINARY, *, budget: floa
                 z = z.xreplace({_softmax_sum(l, layer.n_out): softmax_sum_symbol(l)})
                 definitions[softmax_sum_symbol(l)] = _softmax_sum(l, layer.n_out)
             definitions[S.z_symbol(l, j)] = z
-    printer = _InlinePrinter(table, definitions, budget)
+    printer = _InlinePrinter(table, definitions, budget, words=words)
     outputs = [printer.terms(printer.resolve(S.z_symbol(L, k))) for k in range(1, network.n_outputs + 1)]
     return outputs, printer.where

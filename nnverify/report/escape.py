@@ -9,7 +9,7 @@ as the character; the backslash and braces copy correctly through ``glyphtounico
 
 from __future__ import annotations
 
-__all__ = ["escape_text"]
+__all__ = ["escape_text", "is_cjk", "pdf_string"]
 
 _SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -35,12 +35,50 @@ _SPECIAL = {
 }
 
 
-def escape_text(text: str) -> str:
+def is_cjk(ch: str) -> bool:
+    """True for the Chinese characters and punctuation a CJK document typesets."""
+    code = ord(ch)
+    return (0x4E00 <= code <= 0x9FFF or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF
+            or code in (0x2018, 0x2019, 0x201C, 0x201D, 0x2014, 0x2026, 0x00B7))
+
+
+#: How a character that means something to TeX is written inside a PDF string (hyperref's PU).
+_PDF_SPECIAL = {
+    "\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "$": r"\textdollar{}",
+    "&": r"\&", "#": r"\#", "%": r"\%", "^": r"\textasciicircum{}", "_": r"\textunderscore{}",
+    "~": r"\textasciitilde{}",
+}
+
+
+def pdf_string(text: str, *, cjk: bool = False) -> str:
+    """``text`` for a PDF metadata field (hyperref's ``pdftitle``): every character literal.
+
+    Args:
+        text: any string; control characters become spaces, and characters outside printable
+            ASCII a visible ``[U+XXXX]`` (Chinese passes when ``cjk`` is set).
+        cjk: let Chinese characters through (a Chinese document).
+    """
+    out: list[str] = []
+    for ch in str(text):
+        code = ord(ch)
+        if ch in _PDF_SPECIAL:
+            out.append(_PDF_SPECIAL[ch])
+        elif code < 32 or code == 127:
+            out.append(" ")
+        elif code > 126 and not (cjk and is_cjk(ch)):
+            out.append(f"[U+{code:04X}]")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def escape_text(text: str, *, cjk: bool = False) -> str:
     """``text`` as LaTeX text-mode source that typesets exactly those characters.
 
     Args:
         text: any string (a title, a file name); control characters become spaces and
             characters outside printable ASCII become a visible ``[U+XXXX]``.
+        cjk: let Chinese characters and punctuation through (a document set with CJKutf8).
 
     Example:
         >>> escape_text(r"\\input{/etc/passwd}")
@@ -53,7 +91,7 @@ def escape_text(text: str) -> str:
             out.append(_SPECIAL[ch])
         elif code < 32 or code == 127:
             out.append(" ")
-        elif code > 126:
+        elif code > 126 and not (cjk and is_cjk(ch)):
             out.append(f"[U+{code:04X}]")
         else:
             out.append(ch)

@@ -14,9 +14,10 @@ from pathlib import Path
 from nnverify.errors import NNVerifyError, UsageError
 from nnverify.files import atomic_write_bytes, check_can_overwrite
 from nnverify.report.compile import DEFAULT_TIMEOUT, CompileResult, TexError, TexNotFoundError, compile_pdf
-from nnverify.report.document import MARKER
+from nnverify.report.settings import MARKER, WEB_MARKER
 
-__all__ = ["WrittenReport", "write_report", "check_paths", "pdf_path_for", "is_nnverify_pdf"]
+__all__ = ["WrittenReport", "write_report", "check_paths", "pdf_path_for", "is_nnverify_pdf", "format_for",
+           "SUFFIXES"]
 
 #: How hyperref writes ``pdfcreator={nnverify}`` into the PDF's Info dictionary (UTF-16BE).
 _PDF_MARKERS = (
@@ -65,13 +66,28 @@ def _check_pdf(path: Path, force: bool) -> None:
         raise NNVerifyError(f"{path}: exists and was not written by nnverify; pass --force to overwrite it")
 
 
-def check_paths(tex_path: str | os.PathLike[str], *, pdf: bool, force: bool) -> None:
+#: File name endings per output format.
+SUFFIXES = {"tex": (".tex",), "md": (".md",), "html": (".html", ".htm")}
+
+
+def format_for(path: str | os.PathLike[str]) -> str:
+    """The format a file name asks for by its ending (tex, md, html); error for anything else."""
+    suffix = Path(path).suffix.lower()
+    for fmt, endings in SUFFIXES.items():
+        if suffix in endings:
+            return fmt
+    raise UsageError(f"-o {path}: give a file name ending in .tex, .md or .html (or --format)")
+
+
+def check_paths(tex_path: str | os.PathLike[str], *, pdf: bool, force: bool, fmt: str = "tex") -> None:
     """Refuse early (before any work) to write where the report may not go."""
     target = Path(tex_path)
-    if target.suffix != ".tex":
-        raise UsageError(f"-o {target}: the report is LaTeX; give a file name ending in .tex")
-    check_can_overwrite(target, force=force, marker=MARKER.encode())
-    if pdf:
+    if target.suffix.lower() not in SUFFIXES[fmt]:
+        raise UsageError(f"-o {target}: a {fmt} report needs a file name ending in "
+                         f"{' or '.join(SUFFIXES[fmt])}")
+    marker = MARKER if fmt == "tex" else WEB_MARKER
+    check_can_overwrite(target, force=force, marker=marker.encode())
+    if pdf and fmt == "tex":
         _check_pdf(pdf_path_for(target), force)
 
 
@@ -82,6 +98,7 @@ def write_report(
     pdf: bool | None = None,
     force: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    fmt: str = "tex",
 ) -> WrittenReport:
     """Write ``tex`` to ``tex_path`` and, when wanted and possible, the compiled PDF beside it.
 
@@ -92,14 +109,15 @@ def write_report(
             True: the same, with the reason in the result); False never compiles.
         force: overwrite files nnverify did not write.
         timeout: seconds a pdflatex run may take.
+        fmt: ``tex`` (and the PDF), ``md`` or ``html`` (no PDF).
 
     Raises:
         NNVerifyError: a file in the way, an unwritable folder.
         TexError: LaTeX failed (the ``.tex`` has been written; the message has the first error).
     """
     target = Path(tex_path)
-    want_pdf = pdf is not False
-    check_paths(target, pdf=want_pdf, force=force)
+    want_pdf = pdf is not False and fmt == "tex"
+    check_paths(target, pdf=want_pdf, force=force, fmt=fmt)
     atomic_write_bytes(target, tex.encode("utf-8"))
     if not want_pdf:
         return WrittenReport(target, None, None, None)

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 import sympy
 
@@ -99,6 +98,11 @@ class LatexPrinter:
         table: names and ranks of every symbol that may occur (anything else is an error).
         values: optional substitution, symbol -> formatted number, applied at the leaves.
         float_digits: significant figures for any SymPy ``Float`` met in the tree.
+        words: the words of a case distinction, ``{"if": ..., "otherwise": ...}`` (the
+            report's language).
+
+    A substituted negative never meets a minus sign: ``exp(-a)`` at ``a = -0.855`` prints
+    ``\\exp(0.855)`` and ``x + b`` at ``b = -0.2`` prints ``x - 0.2``.
     """
 
     def __init__(
@@ -107,10 +111,12 @@ class LatexPrinter:
         values: Mapping[sympy.Symbol, Number] | None = None,
         *,
         float_digits: int = 17,
+        words: Mapping[str, str] | None = None,
     ) -> None:
         self.table = table
         self.values = dict(values or {})
         self.float_digits = float_digits
+        self.words = {"if": "if", "otherwise": "otherwise", **(words or {})}
 
     # -- entry points ----------------------------------------------------------------
     def doprint(self, expr: sympy.Basic) -> str:
@@ -128,6 +134,11 @@ class LatexPrinter:
             return [self._print(expr)]
         out: list[str] = []
         for k, term in enumerate(self._ordered_terms(expr)):
+            leaf = self._leading_negative(term)
+            if leaf is not None:  # "+ (-0.2) x" reads "- 0.2 x"
+                s = self._with_negated(leaf, term)
+                out.append("-" + s if k == 0 else "- " + s)
+                continue
             s = self._print(term)
             if k == 0:
                 out.append(s)
@@ -136,6 +147,29 @@ class LatexPrinter:
             else:
                 out.append("+ " + s)
         return out
+
+    # -- substituted negatives -------------------------------------------------------
+    def _leading_negative(self, expr: sympy.Basic) -> sympy.Symbol | None:
+        """The substituted negative leaf a term starts with (``b``, or ``w`` of ``w x``), if any."""
+        if isinstance(expr, sympy.Symbol):
+            num = self.values.get(expr)
+            return expr if num is not None and num.negative else None
+        if isinstance(expr, sympy.Mul):
+            coeff, factors = expr.as_coeff_mul()
+            first = sorted(factors, key=self._key)[0] if factors else None
+            if coeff == 1 and isinstance(first, sympy.Symbol):
+                num = self.values.get(first)
+                return first if num is not None and num.negative else None
+        return None
+
+    def _with_negated(self, leaf: sympy.Symbol, expr: sympy.Basic) -> str:
+        """``expr`` printed with the number at ``leaf`` negated (the caller adds the minus)."""
+        saved = self.values[leaf]
+        self.values[leaf] = saved.negated()
+        try:
+            return self._print(expr)
+        finally:
+            self.values[leaf] = saved
 
     # -- dispatch --------------------------------------------------------------------
     def _print(self, expr: sympy.Basic) -> str:
@@ -166,7 +200,7 @@ class LatexPrinter:
         return s
 
     # -- ordering ----------------------------------------------------------------------
-    def _key(self, expr: sympy.Basic) -> tuple[Any, ...]:
+    def _key(self, expr: sympy.Basic) -> tuple[int, ...]:
         # Sorted stably by this key: ties keep the tree's own order (the book's order in trees
         # built unevaluated, SymPy's canonical order otherwise), so printing is deterministic.
         syms = [s for s in expr.free_symbols]
@@ -201,7 +235,7 @@ class LatexPrinter:
         return r"\mathrm{e}"
 
     def _print_BooleanTrue(self, expr: sympy.Basic) -> str:
-        return r"\text{otherwise}"
+        return f"\\text{{{self.words['otherwise']}}}"
 
     # -- operators -----------------------------------------------------------------------
     def _print_Add(self, expr: sympy.Add) -> str:
@@ -209,6 +243,12 @@ class LatexPrinter:
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
         coeff, factors = expr.as_coeff_mul()
+        if coeff < 0:
+            positive = sympy.Mul(-coeff, *factors, evaluate=False) if coeff != -1 else (
+                sympy.Mul(*factors, evaluate=False) if len(factors) > 1 else factors[0])
+            leaf = self._leading_negative(positive)
+            if leaf is not None:  # -(-0.855) is 0.855: no double negative
+                return self._with_negated(leaf, positive)
         sign = ""
         if coeff < 0:
             sign, coeff = "-", -coeff
@@ -257,8 +297,8 @@ class LatexPrinter:
     def _argument(self, expr: sympy.Basic) -> str:
         """A function argument: the call's own parentheses suffice for a substituted negative."""
         if isinstance(expr, sympy.Symbol) and expr in self.values:
-            text: str = self.values[expr].latex
-            return text
+            latex: str = self.values[expr].latex
+            return latex
         return self._print(expr)
 
     def _print_exp(self, expr: sympy.Basic) -> str:
@@ -277,7 +317,13 @@ class LatexPrinter:
         return self._call(r"\min", *sorted(expr.args, key=self._key))
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
-        rows = [f"{self._print(piece.expr)} & {self._print(piece.cond)}" for piece in expr.args]
+        rows = []
+        for piece in expr.args:
+            if piece.cond is sympy.true:
+                cond = f"\\text{{{self.words['otherwise']}}}"
+            else:
+                cond = f"\\text{{{self.words['if']} }} {self._print(piece.cond)}"
+            rows.append(f"{self._print(piece.expr)} & {cond}")
         return "\\begin{cases} " + " \\\\ ".join(rows) + " \\end{cases}"
 
     def _relation(self, op: str, expr: sympy.Basic) -> str:

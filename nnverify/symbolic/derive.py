@@ -19,7 +19,7 @@ from nnverify.inputs import Inputs
 from nnverify.model import Network
 from nnverify.modes import Mode
 from nnverify.rationals import parse_literal
-from nnverify.symbolic.model import DEFAULT_MAX_OPS, SymbolicModel, build_model
+from nnverify.symbolic.model import DEFAULT_MAX_OPS, MAX_CLOSED_DEPTH, SymbolicModel, build_model
 from nnverify.symbolic.symbols import x_symbol
 from nnverify.validate import check_int, check_network
 
@@ -41,6 +41,7 @@ class UnitDerivation:
         z_closed: ``z^{(l)}_j`` in ``x`` (likewise).
         a_value: ``a_closed`` at the input, as decimal text (None without an input).
         z_value: ``z_closed`` at the input.
+        closed_depth: the expanded nesting depth (0 when the closed form was not asked for).
     """
 
     layer: int
@@ -53,6 +54,7 @@ class UnitDerivation:
     z_closed: sympy.Expr | None = None
     a_value: str | None = None
     z_value: str | None = None
+    closed_depth: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class OutputDerivation:
     closed_nodes: int
     closed: sympy.Expr | None = None
     value: str | None = None
+    closed_depth: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,11 +157,12 @@ def _unit(model: SymbolicModel, l: int, j: int, closed: bool, point: dict[sympy.
     act = model.network.layers[l - 1].activation.value
     if not closed:
         return UnitDerivation(l, j, act, a, z)
-    size = model.expanded_size(l, j)
-    if size > max_ops:
-        return UnitDerivation(l, j, act, a, z, closed_nodes=size)
+    size, depth = model.expanded_size(l, j), model.expanded_depth(l, j)
+    if size > max_ops or depth > MAX_CLOSED_DEPTH:
+        return UnitDerivation(l, j, act, a, z, closed_nodes=size, closed_depth=depth)
     ca, cz = model.closed_unit(l, j, max_ops=max_ops)
-    return UnitDerivation(l, j, act, a, z, size, ca, cz, _value(ca, point, digits), _value(cz, point, digits))
+    return UnitDerivation(l, j, act, a, z, size, ca, cz, _value(ca, point, digits), _value(cz, point, digits),
+                          depth)
 
 
 def derive(
@@ -210,8 +214,9 @@ def derive(
     unit_docs = tuple(_unit(model, l, j, unit is not None, point, digits, max_ops) for l, j in units)
     output_docs = []
     for k in outputs:
-        size = model.expanded_size(L, k)
-        closed = model.closed_form(k, max_ops=max_ops) if output is not None or size <= max_ops else None
+        size, depth = model.expanded_size(L, k), model.expanded_depth(L, k)
+        fits = size <= max_ops and depth <= MAX_CLOSED_DEPTH
+        closed = model.closed_form(k, max_ops=max_ops) if output is not None or fits else None
         output_docs.append(OutputDerivation(k, model.output(k), size, closed,
-                                            None if closed is None else _value(closed, point, digits)))
+                                            None if closed is None else _value(closed, point, digits), depth))
     return Derivation(network, chosen, max_ops, x, unit_docs, tuple(output_docs), one_unit=unit is not None)

@@ -1,12 +1,12 @@
 """The SymPy model of a network: every unit's ``a^{(l)}_j`` and ``z^{(l)}_j``, and closed forms.
 
-The model is *layered*: ``a^{(l)}_j = sum_i z^{(l-1)}_i w^{(l)}_{ij} + b^{(l)}_j`` is written in
+The model is *layered*: ``a^{(l)}_j = sum_i w^{(l)}_{ji} z^{(l-1)}_i + b^{(l)}_j`` is written in
 terms of the previous layer's ``z`` symbols (``z^{(0)}_i`` is ``x_i``) and ``z^{(l)}_j = h(a^{(l)}_j)``
 in terms of the ``a`` symbols, so even 784-50-100-10 builds in about a second. A closed form
 ``y_k(x_1, ..., x_n)`` substitutes layer into layer on demand, after an estimate of its size:
 a request too large raises :class:`~nnverify.errors.LimitError` instead of running for hours.
 
-Weight modes (:class:`~nnverify.modes.Mode`): SYMBOLIC (symbols ``w^{(l)}_{ij}``, ``b^{(l)}_j``),
+Weight modes (:class:`~nnverify.modes.Mode`): SYMBOLIC (symbols ``w^{(l)}_{ji}``, ``b^{(l)}_j``),
 BINARY (the exact rational of each stored float, never ``str``) and DECIMAL (the rational the
 literal text says).
 
@@ -35,10 +35,13 @@ from nnverify.symbolic.expressions import activation_expr
 from nnverify.symbolic.symbols import a_symbol, b_symbol, w_symbol, x_symbol, z_symbol
 from nnverify.validate import check_network, is_int
 
-__all__ = ["SymbolicModel", "build_model", "DEFAULT_MAX_OPS", "CANONICAL_MAX_TERMS"]
+__all__ = ["SymbolicModel", "build_model", "DEFAULT_MAX_OPS", "CANONICAL_MAX_TERMS", "MAX_CLOSED_DEPTH"]
 
 #: Largest closed form (in expression-tree nodes) :meth:`SymbolicModel.closed_form` builds by default.
 DEFAULT_MAX_OPS = 100_000
+#: Deepest closed form (nesting levels) built: SymPy's printers and ``evalf`` recurse once per
+#: level (several Python frames each), so a 60-layer chain (about 300 levels) exhausts the stack.
+MAX_CLOSED_DEPTH = 200
 #: Longest weighted sum built as a canonical (evaluated) SymPy ``Add``; longer ones stay unevaluated.
 CANONICAL_MAX_TERMS = 4
 
@@ -109,6 +112,32 @@ class SymbolicModel:
         self._check_unit(l, j)
         return self._sizes()[(what, l, j)]
 
+    def expanded_depth(self, l: int, j: int, *, what: str = "z") -> int:
+        """The nesting depth of the fully expanded ``a^{(l)}_j`` or ``z^{(l)}_j`` (no expansion done)."""
+        self._check_unit(l, j)
+        return self._depths()[(what, l, j)]
+
+    def _depths(self) -> dict[tuple[str, int, int], int]:
+        cache: dict[tuple[str, int, int], int] | None = self.__dict__.get("_depth_cache")
+        if cache is not None:
+            return cache
+        full: dict[sympy.Basic, int] = {s: 1 for s in self.x}
+
+        def depth(e: sympy.Basic) -> int:  # each layered expression is shallow: recursion is safe
+            if e.is_Symbol:
+                return full.get(e, 1)
+            return 1 + max((depth(arg) for arg in e.args), default=0)
+
+        depths: dict[tuple[str, int, int], int] = {}
+        for l in range(1, self.n_layers + 1):
+            for what, exprs, sym in (("a", self.a[l - 1], a_symbol), ("z", self.z[l - 1], z_symbol)):
+                new = {}
+                for j, expr in enumerate(exprs, start=1):
+                    depths[(what, l, j)] = new[sym(l, j)] = depth(expr)
+                full.update(new)
+        object.__setattr__(self, "_depth_cache", depths)
+        return depths
+
     def _sizes(self) -> dict[tuple[str, int, int], int]:
         cache: dict[tuple[str, int, int], int] | None = self.__dict__.get("_size_cache")
         if cache is not None:
@@ -152,6 +181,13 @@ class SymbolicModel:
                 f"{where} would have {size:,} expression nodes, above the limit of {max_ops:,}; "
                 f"raise it with --max-ops {size} (max_ops={size} in Python), or use the layered "
                 "model (nnverify derive --unit a1_1)"
+            )
+        depth = self._depths()[(what, l, j)]
+        if depth > MAX_CLOSED_DEPTH:
+            raise LimitError(
+                f"{where} would nest {depth:,} levels deep, beyond the {MAX_CLOSED_DEPTH} that SymPy can "
+                "print and evaluate (its printers recurse once per level); the layered model defines it "
+                "(nnverify derive --unit a1_1 prints one unit at a time)"
             )
         # Substitute layer by layer, bottom up, only the units the target depends on.
         full: dict[sympy.Symbol, sympy.Expr] = {}

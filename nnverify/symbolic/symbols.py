@@ -1,8 +1,9 @@
 """Symbols of the SymPy model in the book's §3.4 notation, built from integers only.
 
-LaTeX-ready names: ``x_1``, ``w^{(1)}_{12}``, ``w^{(1)}_{1,12}`` (a comma once an index has 2
-digits), ``b^{(l)}_j``, ``a^{(l)}_j``, ``z^{(l)}_j``, ``y_k``. Each symbol is made once (cached) and
-remembers its kind and indices (:func:`symbol_info`).
+LaTeX-ready names: ``x_1``, ``w^{(1)}_{12}``, ``w^{(1)}_{12,1}`` (a comma once an index has 2
+digits; the book's order, next-layer unit first: see :func:`w_symbol`), ``b^{(l)}_j``,
+``a^{(l)}_j``, ``z^{(l)}_j``, ``y_k``. Each symbol is made once (cached) and remembers its kind
+and indices (:func:`symbol_info`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,17 @@ def x_symbol(i: int) -> sympy.Symbol:
 
 @cache
 def w_symbol(l: int, i: int, j: int) -> sympy.Symbol:
-    """``w^{(l)}_{ij}``: the weight from unit i of layer l-1 to unit j of layer l."""
-    return _register(sympy.Symbol(f"w^{{({_index(l).strip('{}')})}}_{_index(i, j)}", real=True), "w", (l, i, j))
+    """The weight from unit i of layer l-1 to unit j of layer l, ``W^{(l)}[i-1, j-1]``.
+
+    Its name is the book's ``w^{(l)}_{ji}``: next-layer unit first (fig. 3-16: ``w^{(1)}_{12}``
+    is the weight from ``x_2`` to ``a^{(1)}_1``). The arguments keep the array's order.
+
+    Args:
+        l: layer, 1-based.
+        i: the input (unit of layer l-1), 1-based: the row of ``W^{(l)}``.
+        j: the unit of layer l, 1-based: the column of ``W^{(l)}``.
+    """
+    return _register(sympy.Symbol(f"w^{{({_index(l).strip('{}')})}}_{_index(j, i)}", real=True), "w", (l, i, j))
 
 
 @cache

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nnverify.errors import UsageError, WeightsFileError
+from nnverify.errors import UsageError, WeightsFileError, one_line
 from nnverify.files import read_user_file
 from nnverify.limits import DEFAULT_LIMITS, Limits
 from nnverify.model import Activation, Network
@@ -87,7 +87,8 @@ def read_network_bytes(
             f"is not a weights file: tried JSON, NPZ and pickle by content and none fits ({why})"
             + (f"; the extension {ext} was not trusted" if ext else ""),
         )
-    return _READERS[fmt](raw, path, activations, limits, name or Path(path).name)
+    # the default name is shown on terminals: no control characters or newlines from a file name
+    return _READERS[fmt](raw, path, activations, limits, name or one_line(Path(path).name))
 
 
 def load_network(

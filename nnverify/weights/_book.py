@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nnverify.errors import NNVerifyError, WeightsFileError
-from nnverify.model import Activation, Layer, Network
+from nnverify.model import Activation, Layer, Network, check_domain
+from nnverify.weights.known import recognise_arrays
 
 _KEY = re.compile(r"([Wb])([1-9][0-9]*)")
 
@@ -79,8 +80,34 @@ def network_from_arrays(
     fmt: str,
     name: str,
     texts: Mapping[str, object] | None = None,
+    *,
+    domain: object = None,
+    defaulted: bool = False,
 ) -> Network:
-    """Build the network, turning model validation errors into file errors that carry the path."""
+    """Build the network, turning model validation errors into file errors that carry the path.
+
+    Args:
+        arrays: ``W1, b1, ...`` as arrays.
+        activations: one per layer.
+        path: the file (for messages).
+        fmt: the format read (for messages).
+        name: the network's display name.
+        texts: the literal text of each array, when the file had it.
+        domain: the input domain the file stores, or None.
+        defaulted: True when ``activations`` are the book's default (neither given nor stored):
+            a file recognised by content (:mod:`nnverify.weights.known`) then gets the
+            activations it was trained with. A recognised file always gets its input domain
+            unless it stores one.
+    """
+    known = recognise_arrays(arrays)
+    if known is not None:
+        activations = known.activations if defaulted else activations
+        domain = known.domain if domain is None else domain
+    if domain is not None:
+        try:
+            domain = check_domain(domain, "\"domain\"")
+        except NNVerifyError as exc:
+            raise WeightsFileError(path, str(exc), fmt=fmt, key="domain") from None
     layers = []
     for l, act in enumerate(activations, start=1):
         W, b = arrays[f"W{l}"], arrays[f"b{l}"]
@@ -92,6 +119,6 @@ def network_from_arrays(
         except NNVerifyError as exc:
             raise WeightsFileError(path, str(exc), fmt=fmt) from None
     try:
-        return Network(tuple(layers), name=name)
+        return Network(tuple(layers), name=name, domain=domain)
     except NNVerifyError as exc:
         raise WeightsFileError(path, str(exc), fmt=fmt) from None

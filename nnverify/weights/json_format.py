@@ -7,6 +7,7 @@ Layered::
                  "activation": "sigmoid"}, ...]}
 
 Book dict: ``{"W1": [[...]], "b1": [...], "W2": ...}`` with activations from the caller.
+Either layout may say which interval its inputs lie in: ``"domain": [0, 1]``.
 Numbers may be JSON numbers or strings holding decimal or rational literals ("0.1", "1/3").
 Each stored value is the literal correctly rounded to the dtype; the literal itself is kept.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from nnverify.errors import WeightsFileError
+from nnverify.errors import WeightsFileError, one_line
 from nnverify.limits import Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.rationals import literal_to_float
@@ -183,7 +184,7 @@ def read_json(
             fmt=FMT,
         )
     dtype = _dtype_of(doc, path)
-    meta = {"dtype", "name", "activations", "format"}
+    meta = {"dtype", "name", "activations", "format", "domain"}
     if "layers" in doc:
         extra = sorted(set(doc) - meta - {"layers"})
         if extra:
@@ -243,8 +244,27 @@ def read_json(
             path, f"\"name\" is a JSON {type(stored_name).__name__}; expected text", fmt=FMT, key="name"
         )
     if stored_name:  # shown on terminals: no control characters (escape sequences) from a file
-        stored_name = "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in stored_name)
-    return network_from_arrays(numeric, acts, path, FMT, stored_name or name, texts)
+        stored_name = one_line(stored_name)
+    return network_from_arrays(numeric, acts, path, FMT, stored_name or name, texts,
+                               domain=_domain_of(doc, path),
+                               defaulted=activations is None and stored_acts is None)
+
+
+def _domain_of(doc: dict[str, Any], path: str) -> tuple[float, float] | None:
+    """``"domain": [low, high]`` as two floats (the model checks low < high), or None."""
+    if "domain" not in doc:
+        return None
+    value = doc["domain"]
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, _Number) for v in value)):
+        raise WeightsFileError(
+            path, f"\"domain\" is {json.dumps(value)}; expected two numbers [low, high], e.g. [0, 1]",
+            fmt=FMT, key="domain",
+        )
+    try:
+        return (float(value[0]), float(value[1]))
+    except (ValueError, OverflowError):
+        raise WeightsFileError(path, f"\"domain\" {value} holds a number that is not finite",
+                               fmt=FMT, key="domain") from None
 
 
 def _literal(text: str | None, value: np.floating) -> Any:
@@ -268,12 +288,16 @@ def network_to_json(network: Network, *, style: str = "layers") -> str:
     doc: dict[str, Any]
     if style == "layers":
         doc = {"dtype": str(network.dtype), "layers": []}
+        if network.domain is not None:
+            doc["domain"] = list(network.domain)
         for ly in network.layers:
             doc["layers"].append(
                 {"W": rows(ly.W, ly.W_text), "b": rows(ly.b, ly.b_text), "activation": ly.activation.value}
             )
     elif style == "book":
         doc = {"dtype": str(network.dtype), "activations": acts}
+        if network.domain is not None:
+            doc["domain"] = list(network.domain)
         for l, ly in enumerate(network.layers, start=1):
             doc[f"W{l}"] = rows(ly.W, ly.W_text)
             doc[f"b{l}"] = rows(ly.b, ly.b_text)

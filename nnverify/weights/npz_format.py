@@ -1,8 +1,9 @@
 """NPZ weights (the book's keys ``W1, b1, ...``), read with ``allow_pickle=False``.
 
 Each member's header is read first, so a file that declares an absurd shape is refused
-before anything is allocated. An optional ``activations`` member (a string array) is what
-:func:`write_npz` stores so that the file round-trips.
+before anything is allocated. Optional members, which :func:`npz_bytes` writes so that the
+file round-trips: ``activations`` (a string array) and ``domain`` (float64 ``[low, high]``,
+the interval the inputs are meant to lie in).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def read_npz(
                 path, f"key {key!r} appears twice in the archive; keep one", fmt=FMT, key=key
             )
         seen.add(key)
-    n_layers = layer_count(keys, path, FMT, extra=("activations",))
+    n_layers = layer_count(keys, path, FMT, extra=("activations", "domain"))
     total = 0
     for member, key in zip(members, keys):
         shape, dtype = _member_header(zf, member, path)
@@ -65,8 +66,11 @@ def read_npz(
                 path, f"holds Python objects (dtype {dtype}); weights must be float arrays",
                 fmt=FMT, key=key,
             )
-        if key != "activations":
+        if key not in ("activations", "domain"):
             total += int(np.prod(shape, dtype=object))
+        elif key == "domain" and tuple(shape) != (2,):
+            raise WeightsFileError(path, f"has shape {tuple(shape)}; expected [low, high], shape (2,)",
+                                   fmt=FMT, key=key)
     limits.check_params(total, path)
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as data:
@@ -81,6 +85,10 @@ def read_npz(
                 path, "\"activations\" must be a 1-D array of names", fmt=FMT, key="activations"
             )
         stored = [str(s) for s in acts_arr]
+    domain = arrays.pop("domain", None)
+    if domain is not None and domain.dtype.kind not in "fiu":
+        raise WeightsFileError(path, f"has dtype {domain.dtype}; expected two numbers [low, high]",
+                               fmt=FMT, key="domain")
     for key, arr in arrays.items():
         if arr.dtype.kind != "f":
             raise WeightsFileError(
@@ -92,7 +100,9 @@ def read_npz(
         raise
     except Exception as exc:
         raise WeightsFileError(path, str(exc), fmt=FMT, key="activations") from None
-    return network_from_arrays(arrays, acts, path, FMT, name)
+    return network_from_arrays(arrays, acts, path, FMT, name,
+                               domain=None if domain is None else domain.astype(np.float64).tolist(),
+                               defaulted=activations is None and stored is None)
 
 
 def npz_bytes(network: Network) -> bytes:
@@ -100,5 +110,7 @@ def npz_bytes(network: Network) -> bytes:
     buf = io.BytesIO()
     arrays = network.to_book_dict()
     arrays["activations"] = np.array([a.value for a in network.activations])
+    if network.domain is not None:
+        arrays["domain"] = np.array(network.domain, dtype=np.float64)
     np.savez(buf, **arrays)  # type: ignore[arg-type]
     return buf.getvalue()

@@ -271,4 +271,4 @@ def read_pickle(
     acts = resolve_activations(n_layers, activations, None, path, FMT)
     # native byte order: a big-endian float32 is still float32 to the model
     arrays = {k: np.ascontiguousarray(v, dtype=v.dtype.newbyteorder("=")) for k, v in obj.items()}
-    return network_from_arrays(arrays, acts, path, FMT, name)
+    return network_from_arrays(arrays, acts, path, FMT, name, defaulted=activations is None)
