@@ -21,6 +21,7 @@ from flint import arb, ctx
 
 from nnverify.bounds import DEFAULT_ROUNDING, RoundingModel, float_up, forward_error_bounds, ulp_of
 from nnverify.certified import Enclosure, certify, check_prec
+from nnverify.display import report_html, report_latex
 from nnverify.errors import InputsError, UsageError
 from nnverify.inputs import Inputs, input_rationals
 from nnverify.model import Network
@@ -117,6 +118,13 @@ class CheckReport:
     prec: int = 128
     tolerance_ulp: float = 0.0
     max_prec_used: int = 128
+
+
+    def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
+        return report_html(self)
+
+    def _repr_latex_(self) -> str:
+        return report_latex(self)
 
     @property
     def ok(self) -> bool:

@@ -12,7 +12,18 @@ from nnverify.model import Network
 from nnverify.strategies import inputs
 from nnverify.suite.cases import cases, network_strategy
 from nnverify.suite.config import SuiteConfig
-from nnverify.suite.laws.base import LawBroken, Property, Recorder, as_rows, floats, network_json, run_impl
+from nnverify.suite.laws.base import (
+    LawBroken,
+    Property,
+    Recorder,
+    as_rows,
+    batch_text,
+    call_json,
+    floats,
+    network_json,
+    own_code_only,
+    run_impl,
+)
 
 __all__ = ["Agreement", "WorstCase"]
 
@@ -35,10 +46,12 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: Rec
         bad = next(r for r in report.results if not r.ok)
         raise LawBroken(
             "outputs within the derived bound of the exact values",
-            f"y{bad.output + 1} of input row {bad.input + 1} is {float(bad.value)!r}; the exact value is "
+            f"y{bad.output + 1} of {batch_text(x, bad.input)} is {float(bad.value)!r}; the exact value is "
             f"{bad.exact.digits(20)}, {bad.ulp:.3g} ulp away, bound {bad.bound_ulp:.3g} ulp "
             f"(status {bad.status})",
-            network=network_json(network), input=floats(X[bad.input]), output=bad.output + 1,
+            network=network_json(network), call=call_json(ctx.impl.label, network, x, bad.input + 1 if x.ndim == 2
+                                                           else None),
+            input=floats(X[bad.input]), output=bad.output + 1,
             exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value),
             ulp=float(bad.ulp),
             bound_ulp=float(bad.bound_ulp), abs_error=float(bad.abs_error),
@@ -49,6 +62,9 @@ class Agreement(Property):
     """Outputs lie within the derived bound of the certified exact values."""
 
     name = "agreement"
+
+    def skip_reason(self, ctx: SuiteConfig) -> str | None:
+        return own_code_only(ctx)
 
     def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
         return cases(ctx)
@@ -62,6 +78,9 @@ class WorstCase(Property):
     """hypothesis.target() on the ULP error drives the search to the worst input; reports it."""
 
     name = "worst-case"
+
+    def skip_reason(self, ctx: SuiteConfig) -> str | None:
+        return own_code_only(ctx)
 
     def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
         nets = network_strategy(ctx)
