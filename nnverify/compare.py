@@ -33,6 +33,7 @@ from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE, check_confidence
 from nnverify.bounds.tiers import error_bounds
 from nnverify.certified import certify, check_prec
 from nnverify.certified.arrays import BallPass, ball_pass, up
+from nnverify.display import report_html, report_latex
 from nnverify.errors import InputsError, UsageError
 from nnverify.inputs import Inputs, input_rationals
 from nnverify.model import Network
@@ -92,6 +93,12 @@ class CheckReport:
     tolerance_ulp: float = 0.0
     max_prec_used: int = 128
     confidence: float = DEFAULT_CONFIDENCE
+
+    def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
+        return report_html(self)
+
+    def _repr_latex_(self) -> str:
+        return report_latex(self)
 
     @property
     def ok(self) -> bool:

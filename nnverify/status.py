@@ -71,6 +71,10 @@ class FaultKind(_Word):
     WRONG_SHAPE = "wrong-shape"
     NON_FINITE = "non-finite"
     WARNING = "warning"
+    WRONG_DTYPE = "wrong-dtype"
+    EXITED = "exited"
+    FORKED = "forked"
+    CRASHED = "crashed"
 
 
 def json_float(v: float) -> float | str:

@@ -52,5 +52,9 @@ class SuiteConfig:
             raise UsageError(
                 f"--low {self.min_value} --high {self.max_value}: need finite low <= high"
             )
+        if self.random_networks and not self.impl.takes_network:
+            raise UsageError(
+                f"--random-networks: {self.impl.label} takes no network (it computes weights of its own), so it "
+                "cannot be given random ones; leave out --random-networks")
         if self.max_batch < 2:
             raise UsageError(f"--max-batch {self.max_batch}: must be at least 2 (batch consistency needs 2 rows)")
