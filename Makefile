@@ -35,12 +35,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check nnverify tests benchmarks scripts examples
 
 ## reports: regenerate the canonical reports (book network in English and Chinese, as HTML; MNIST
-## network): .tex, and .pdf with TeX
+## network on the first 100 real digits, also as HTML): .tex, and .pdf with TeX
 reports: $(STAMP)
 	$(BIN)/nnverify report -o reports/book.tex
 	$(BIN)/nnverify report --lang zh -o reports/book-zh.tex
 	$(BIN)/nnverify report -o reports/book.html
 	$(BIN)/nnverify report --weights book-mnist -o reports/book-mnist.tex
+	$(BIN)/nnverify report --weights book-mnist -o reports/book-mnist.html
 
 ## bench: performance ratios measured side by side
 bench: $(STAMP)

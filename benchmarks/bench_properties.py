@@ -5,7 +5,11 @@ Usage: ``python benchmarks/bench_properties.py [--examples N] [--seed S]``. Each
 ``N`` Hypothesis examples (default 60, the ``ci`` profile) with nnverify's own forward pass;
 every example includes the certified evaluation and the derived bound, which is where the time
 goes. A warm-up run first (SymPy and python-flint imports, first compilations) is not timed.
-Takes about a minute on a 2-core machine.
+
+The second table runs a user's forward pass (the book's code, ``examples/ch03_fixed.py`` and
+``examples/book_layout/ch03/neuralnet_mnist.py``) in nnverify's process and in the worker
+process, side by side: the cost of isolating the user's code (target: isolated >= 0.8x).
+Takes about two minutes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -59,7 +63,32 @@ def main(argv: list[str] | None = None) -> int:
     nm = sum(n for n, _, st in rows_m.values() if st == "passed")
     print(f"{'whole suite':<20} {nb / total_b:18.0f} {nm / total_m:25.1f} {(nb / total_b) / (nm / total_m):10.1f}x")
     print(f"wall time: book {total_b:.1f} s, mnist {total_m:.1f} s")
+    _isolation(args.examples, args.seed)
     return 0
+
+
+def _isolation(examples: int, seed: int) -> None:
+    """Examples/s of the whole suite on a user's forward: in-process vs the worker process."""
+    from nnverify.under_test import ForwardUnderTest, load_function
+
+    cases = [("book 2-3-2-2", book_network(), "examples/ch03_fixed.py:forward", -10.0, 10.0),
+             ("mnist 784-50-100-10", load_network("book-mnist"), "examples/book_layout/ch03/neuralnet_mnist.py:predict",
+              0.0, 1.0)]
+    print(f"\nuser's forward, whole suite, {examples} examples per property: in-process vs isolated (worker process)")
+    print(f"{'network':<22} {'in-process ex/s':>16} {'isolated ex/s':>14} {'isolated/in-process':>20}")
+    for name, net, spec, lo, hi in cases:
+        rates = []
+        for isolate in (False, True):
+            ctx = SuiteConfig(net, ForwardUnderTest(load_function(spec, isolate=isolate)), min_value=lo, max_value=hi)
+            run_suite(ctx, max_examples=3, seed=seed)  # warm-up: the worker's start and imports are not timed
+            start = time.perf_counter()
+            result = run_suite(ctx, max_examples=examples, seed=seed)
+            total = time.perf_counter() - start
+            if not result.ok:
+                bad = [r.name for r in result.results if r.status == "failed"]
+                raise SystemExit(f"{spec} failed a property: {bad}")
+            rates.append(sum(r.examples for r in result.results if r.status == "passed") / total)
+        print(f"{name:<22} {rates[0]:16.0f} {rates[1]:14.0f} {rates[1] / rates[0]:19.2f}x")
 
 
 if __name__ == "__main__":

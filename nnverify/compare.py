@@ -1,93 +1,67 @@
-"""Compare float outputs with the certified exact values under the derived bound: the verdicts.
+"""Compare float outputs with the certified exact values under the derived bounds: the verdicts.
 
 For each output the float value ``v`` is compared with the enclosure ``[lo, hi]`` of the exact
-value and the bound ``B`` (plus an optional explicit user tolerance ``T`` ulps):
+value, the **sound** bound ``B`` (holds for every correct float computation in the dtype: any
+summation order, FMA or not, under the stated exp/tanh accuracy) and the **probabilistic**
+bound ``B_p <= B`` (holds with probability ``>= confidence`` per output under the model
+"rounding errors independent, mean zero", :mod:`nnverify.bounds.probabilistic`), each plus an
+optional explicit user tolerance ``T`` ulps:
 
-- ``"ok"`` when every point of the enclosure is within ``B + T`` of ``v``;
-- ``"failed"`` when no point is (or ``v`` is NaN/infinite);
+- ``"ok"`` when every point of the enclosure is within ``B_p + T`` of ``v`` (so within ``B + T``);
+- ``"suspicious"`` when every point is within ``B + T`` but none within ``B_p + T``: nothing is
+  proved wrong, but a correct computation lands there with probability ``< 1 - confidence``;
+- ``"failed"`` when no point is within ``B + T`` (or ``v`` is NaN/infinite): proved wrong;
 - ``"undecided"`` otherwise — the ball is too wide to tell. The precision is then doubled
   (up to ``max_prec``) for those inputs; what stays undecided is reported as such, never "ok".
+
+``sound_status`` is the verdict of the sound tier alone (ok/failed/undecided), ``prob_status``
+that of the probabilistic tier alone (ok/suspicious/undecided).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from flint import arb, ctx
 
-from nnverify.bounds import DEFAULT_ROUNDING, RoundingModel, float_up, forward_error_bounds, ulp_of
-from nnverify.certified import Enclosure, certify, check_prec
+from nnverify.bounds import DEFAULT_ROUNDING, RoundingModel
+from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE, check_confidence
+from nnverify.bounds.tiers import error_bounds
+from nnverify.certified import certify, check_prec
+from nnverify.certified.arrays import BallPass, ball_pass, up
+from nnverify.display import report_html, report_latex
 from nnverify.errors import InputsError, UsageError
 from nnverify.inputs import Inputs, input_rationals
 from nnverify.model import Network
 from nnverify.modes import Mode
 from nnverify.numeric import forward
 from nnverify.progress import Progress
-from nnverify.status import json_float
+from nnverify.status import Verdict, json_float
 from nnverify.validate import check_float, check_int, check_network
+from nnverify.verdicts import PROBABILISTIC_MODEL, OutputResult, ball_verdict, exact_verdict
 
-__all__ = ["OutputResult", "CheckReport", "check_outputs", "check", "STATUSES", "DEFAULT_MAX_PREC"]
+__all__ = ["OutputResult", "CheckReport", "check_outputs", "check", "STATUSES", "DEFAULT_MAX_PREC",
+           "PROBABILISTIC_MODEL"]
 
-#: The three verdicts.
-STATUSES = ("ok", "failed", "undecided")
+#: The four verdicts, in the order they are counted.
+STATUSES = (Verdict.OK.value, Verdict.SUSPICIOUS.value, Verdict.FAILED.value, Verdict.UNDECIDED.value)
 #: Highest precision the automatic raise goes to.
 DEFAULT_MAX_PREC = 2048
 #: Rows certified per batch (progress granularity; arb_mat products stay cache friendly).
 _BATCH = 250
 
 
-@dataclass(frozen=True)
-class OutputResult:
-    """The verdict on one output ``y_k`` of one input row.
-
-    Args:
-        input: 0-based row of the batch.
-        output: 0-based output index ``k - 1``.
-        exact: enclosure of the exact value.
-        value: the float result under test (as float64; float32 widens exactly).
-        abs_error: distance from ``value`` to the enclosure (inf for NaN/inf values).
-        rel_error: ``abs_error / |exact|`` (inf when the exact value is 0 and the error is not).
-        ulp: ``abs_error`` in ulps of the dtype at the exact value.
-        bound_abs: the derived bound plus the user tolerance, absolute.
-        bound_ulp: the same in ulps.
-        status: "ok", "failed" or "undecided".
-    """
-
-    input: int
-    output: int
-    exact: Enclosure
-    value: float
-    abs_error: float
-    rel_error: float
-    ulp: float
-    bound_abs: float
-    bound_ulp: float
-    status: str
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def to_json(self, digits: int = 20) -> dict[str, Any]:
-        """JSON-ready dict; ``input`` and ``output`` are 1-based as everywhere users see them."""
-        return {
-            "input": self.input + 1,
-            "output": self.output + 1,
-            "exact": self.exact.digits(digits),
-            "radius": float_up(self.exact.rad),
-            "value": json_float(self.value),
-            "abs_error": json_float(self.abs_error),
-            "rel_error": json_float(self.rel_error),
-            "ulp": json_float(self.ulp),
-            "bound_abs": json_float(self.bound_abs),
-            "bound_ulp": json_float(self.bound_ulp),
-            "status": self.status,
-            "ok": self.ok,
-        }
+def _median_ratio(bounds: list[float], errors: list[float]) -> float:
+    """median(bounds) / median(errors), inf when the median error is 0."""
+    e = statistics.median(errors)
+    b = statistics.median(bounds)
+    if not (math.isfinite(e) and math.isfinite(b)):
+        return math.inf
+    return b / e if e > 0 else math.inf
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,6 +79,7 @@ class CheckReport:
         prec: the starting precision in bits (undecided rows were raised from there).
         tolerance_ulp: the explicit user tolerance added to every bound.
         max_prec_used: the highest precision any row needed.
+        confidence: the probability the probabilistic bound holds, per output.
     """
 
     network: Network
@@ -117,10 +92,23 @@ class CheckReport:
     prec: int = 128
     tolerance_ulp: float = 0.0
     max_prec_used: int = 128
+    confidence: float = DEFAULT_CONFIDENCE
+
+    def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
+        return report_html(self)
+
+    def _repr_latex_(self) -> str:
+        return report_latex(self)
 
     @property
     def ok(self) -> bool:
+        """Every output ok in both tiers."""
         return all(r.ok for r in self.results)
+
+    @property
+    def sound_ok(self) -> bool:
+        """Every output within its sound bound (``suspicious`` allowed): nothing proved wrong."""
+        return all(r.sound_ok for r in self.results)
 
     @property
     def max_ulp(self) -> float:
@@ -133,20 +121,29 @@ class CheckReport:
 
     @property
     def tightest(self) -> OutputResult:
-        """The result closest to (or farthest beyond) its bound: largest ulp / bound_ulp."""
+        """The result closest to (or farthest beyond) its sound bound: largest ulp / bound_ulp."""
         return max(self.results, key=lambda r: r.ulp / r.bound_ulp if r.bound_ulp > 0 else math.inf)
 
     def counts(self) -> dict[str, int]:
+        """How many outputs got each verdict (``ok``, ``suspicious``, ``failed``, ``undecided``)."""
         out = {s: 0 for s in STATUSES}
         for r in self.results:
-            out[r.status] += 1
+            out[str(r.status)] += 1
         return out
+
+    def median_ratios(self) -> dict[str, float]:
+        """median bound / median error, for the sound and the probabilistic bound."""
+        errors = [r.ulp for r in self.results]
+        return {"sound": _median_ratio([r.bound_ulp for r in self.results], errors),
+                "probabilistic": _median_ratio([math.inf if r.prob_bound_ulp is None else r.prob_bound_ulp
+                                                for r in self.results], errors)}
 
     def to_json(self, *, results: bool = True) -> dict[str, Any]:
         """``{"ok", "results": [...], "max_ulp", ...}``; indices in it are 1-based."""
         worst, tight = self.worst, self.tightest
         doc: dict[str, Any] = {
             "ok": self.ok,
+            "sound_ok": self.sound_ok,
             "network": self.network.describe(),
             "dtype": str(self.dtype),
             "mode": self.mode.value,
@@ -155,7 +152,10 @@ class CheckReport:
             "prec": self.prec,
             "max_prec_used": self.max_prec_used,
             "tolerance_ulp": self.tolerance_ulp,
+            "confidence": self.confidence,
+            "probabilistic_model": PROBABILISTIC_MODEL,
             "counts": self.counts(),
+            "median_bound_over_error": {k: json_float(v) for k, v in self.median_ratios().items()},
             "max_ulp": json_float(self.max_ulp),
             "max_bound_ulp": json_float(max(r.bound_ulp for r in self.results)),
             "worst": worst.to_json(self.digits),
@@ -166,96 +166,15 @@ class CheckReport:
         return doc
 
 
-def _verdict(exact: Enclosure, value: float, bound: Fraction) -> tuple[str, Fraction | None]:
-    """Status and the distance from ``value`` to the enclosure (None for NaN/inf)."""
-    if not math.isfinite(value):
-        return "failed", None
-    v = Fraction(value)
-    near = max(exact.lower - v, v - exact.upper, Fraction(0))
-    far = max(abs(v - exact.lower), abs(v - exact.upper))
-    if far <= bound:
-        return "ok", near
-    if near > bound:
-        return "failed", near
-    return "undecided", near
-
-
-def _fast_result(row: int, k: int, exact: Enclosure, y_ball: arb, prec: int, value: float,
-                 bound_abs: float, tolerance_ulp: Fraction, dtype: np.dtype) -> OutputResult | None:
-    """The verdict decided in ball arithmetic (10x cheaper than rationals), or None when the
-    balls cannot decide it and :func:`_result` must compare exact rationals."""
-    if not (math.isfinite(value) and math.isfinite(bound_abs)):
-        return None
-    mid = exact.mid
-    unit = ulp_of(mid, dtype)  # a power of two, exactly a float (>= the smallest subnormal)
-    unit_f = float(unit)
-    total = bound_abs
-    if tolerance_ulp:
-        total = math.nextafter(bound_abs + float(tolerance_ulp) * unit_f, math.inf)  # rounded up
-    with ctx.workprec(prec):
-        d = arb(value) - y_ball  # encloses value - e for every e in the enclosure
-        upper, lower = d.abs_upper(), d.abs_lower()
-    if upper <= total:
-        status = "ok"
-    elif lower > total:
-        status = "failed"
-    else:
-        return None
-    near = float(lower)  # distance to the nearest point of the ball (0 inside), to ~prec bits
-    mid_f = abs(float(mid))
-    if mid_f != 0:
-        rel = near / mid_f
-    else:  # 0, or below the float range (a softmax output of 1e-400)
-        rel = 0.0 if near == 0 else (math.inf if mid == 0 else float(Fraction(near) / abs(mid)))
-    return OutputResult(
-        input=row,
-        output=k,
-        exact=exact,
-        value=value,
-        abs_error=near,
-        rel_error=rel,
-        ulp=near / unit_f,
-        bound_abs=total,
-        bound_ulp=math.nextafter(total / unit_f, math.inf),
-        status=status,
-    )
-
-
-def _result(row: int, k: int, exact: Enclosure, value: float, bound_abs: float,
-            tolerance_ulp: Fraction, dtype: np.dtype) -> OutputResult:
-    """The verdict by exact rational comparison (see the module text)."""
-    mid = exact.mid
-    unit = ulp_of(mid, dtype)
-    if not math.isfinite(bound_abs):
-        # No finite bound could be derived: the value cannot be verified, only refuted.
-        total = Fraction(0)
-        status, near = _verdict(exact, value, total)
-        status = "failed" if status == "failed" and not math.isfinite(value) else "undecided"
-    else:
-        total = Fraction(bound_abs) + tolerance_ulp * unit
-        status, near = _verdict(exact, value, total)
-    if near is None:
-        abs_err = rel_err = ulps = math.inf
-    else:
-        abs_err = float(near)
-        ulps = float(near / unit)
-        rel_err = float(near / abs(mid)) if mid != 0 else (0.0 if near == 0 else math.inf)
-    return OutputResult(
-        input=row,
-        output=k,
-        exact=exact,
-        value=value,
-        abs_error=abs_err,
-        rel_error=rel_err,
-        ulp=ulps,
-        bound_abs=float_up(total) if math.isfinite(bound_abs) else math.inf,
-        bound_ulp=float_up(total / unit) if math.isfinite(bound_abs) else math.inf,
-        status=status,
-    )
+def _representation_error(binary: BallPass, decimal: BallPass) -> np.ndarray:
+    """``|y_binary - y_decimal|`` rounded up: the decimal literals' representation error, on top."""
+    with np.errstate(all="ignore"):
+        return np.asarray(up(up(np.abs(binary.y.mid - decimal.y.mid)) + up(binary.y.rad + decimal.y.rad)))
 
 
 def _check_rows(network: Network, x_in: Any, x: np.ndarray, y: np.ndarray, rows: list[int], mode: Mode,
-                prec: int, tolerance_ulp: Fraction, model: RoundingModel) -> list[OutputResult]:
+                prec: int, tolerance_ulp: Fraction, model: RoundingModel,
+                confidence: float) -> list[OutputResult]:
     sub: Any
     if isinstance(x_in, Inputs):
         text = None if x_in.text is None else tuple(x_in.text[r] for r in rows)
@@ -263,14 +182,24 @@ def _check_rows(network: Network, x_in: Any, x: np.ndarray, y: np.ndarray, rows:
     else:
         sub = x[rows]
     cert = certify(network, sub, mode=mode, prec=prec)
-    bounds = forward_error_bounds(network, cert.x, cert, model)
+    if cert.mode is Mode.BINARY:
+        bp = ball_pass(cert)
+        extra = None
+    else:  # the computation sees the stored floats: bound the binary pass, add the representation error
+        bp = ball_pass(certify(network, cert.x, mode=Mode.BINARY, prec=prec, route=cert.route))
+        extra = _representation_error(bp, ball_pass(cert))
+    bounds = error_bounds(network, bp, model, confidence=confidence)
+    sound, prob = bounds.sound, bounds.probabilistic
+    if extra is not None:
+        with np.errstate(all="ignore"):
+            sound, prob = up(sound + extra), up(prob + extra)
     out = []
     dt = network.dtype
     for i, r in enumerate(rows):
         for k, (enc, ball) in enumerate(zip(cert.y[i], cert.balls_z[-1][i])):
-            value, bound = float(y[r, k]), float(bounds[i, k])
-            res = _fast_result(r, k, enc, ball, cert.prec, value, bound, tolerance_ulp, dt)
-            out.append(res if res is not None else _result(r, k, enc, value, bound, tolerance_ulp, dt))
+            value, b, pb = float(y[r, k]), float(sound[i, k]), float(prob[i, k])
+            res = ball_verdict(r, k, enc, ball, cert.prec, value, b, pb, tolerance_ulp, dt)
+            out.append(res if res is not None else exact_verdict(r, k, enc, value, b, pb, tolerance_ulp, dt))
     return out
 
 
@@ -285,6 +214,7 @@ def check_outputs(
     digits: int = 20,
     max_prec: int = DEFAULT_MAX_PREC,
     model: RoundingModel = DEFAULT_ROUNDING,
+    confidence: float = DEFAULT_CONFIDENCE,
     progress: bool = True,
 ) -> CheckReport:
     """Compare ANY implementation's outputs ``y`` at inputs ``x`` with the certified exact values.
@@ -302,6 +232,7 @@ def check_outputs(
             are all correct).
         max_prec: the precision the automatic raise stops at.
         model: the stated accuracy of exp/tanh behind the bound.
+        confidence: the probability the probabilistic bound holds per output, in [0.5, 1).
         progress: show a progress line on a terminal for long runs.
 
     Example:
@@ -314,6 +245,7 @@ def check_outputs(
     check_network(network)
     mode = Mode.parse(mode)
     prec, max_prec = check_prec(prec), check_prec(max_prec)
+    confidence = check_confidence(confidence)
     if max_prec < prec:
         raise UsageError(f"max_prec {max_prec} is below prec {prec}; give max_prec >= prec")
     tolerance_ulp = check_float("tolerance (ulp)", tolerance_ulp, low=0)
@@ -344,11 +276,11 @@ def check_outputs(
             cur = prec
             pending = rows
             while pending:
-                res = _check_rows(network, x, x_arr, y_arr, pending, mode, cur, tol, model)
+                res = _check_rows(network, x, x_arr, y_arr, pending, mode, cur, tol, model, confidence)
                 K = network.n_outputs
                 for i, r in enumerate(pending):  # _check_rows returns row-major, K per row
                     results[r] = res[i * K:(i + 1) * K]
-                undecided = sorted({o.input for o in res if o.status == "undecided"})
+                undecided = sorted({o.input for o in res if o.status == Verdict.UNDECIDED})
                 if not undecided or cur * 2 > max_prec:
                     break
                 cur *= 2
@@ -367,6 +299,7 @@ def check_outputs(
         prec=prec,
         tolerance_ulp=float(tolerance_ulp),
         max_prec_used=used,
+        confidence=confidence,
     )
 
 
@@ -381,6 +314,7 @@ def check(
     digits: int = 20,
     progress: bool = True,
     max_prec: int = DEFAULT_MAX_PREC,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> CheckReport:
     """Run :func:`nnverify.numeric.forward` and check its outputs with :func:`check_outputs`.
 
@@ -394,10 +328,11 @@ def check(
         digits: significant digits of the exact values in the report's JSON.
         progress: show a progress line on a terminal for long runs.
         max_prec: the precision the automatic raise stops at.
+        confidence: the probability the probabilistic bound holds per output, in [0.5, 1).
     """
     if dtype is not None:
         network = network.astype(dtype)
     x_arr, _ = input_rationals(network, inputs, Mode.BINARY)
     y = forward(network, x_arr).y
     return check_outputs(network, inputs, y, mode=mode, prec=prec, tolerance_ulp=tolerance_ulp,
-                         digits=digits, progress=progress, max_prec=max_prec)
+                         digits=digits, progress=progress, max_prec=max_prec, confidence=confidence)

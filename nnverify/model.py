@@ -8,12 +8,13 @@ one float dtype (float32 or float64, kept as given) and softmax only on the outp
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from nnverify.display import network_html, network_latex
 from nnverify.errors import NetworkError, UsageError
 
 __all__ = ["Activation", "Layer", "Network", "FLOAT_DTYPES", "LiteralText", "check_domain", "network_cache"]
@@ -250,6 +251,13 @@ class Network:
     name: str = "network"
     domain: tuple[float, float] | None = None
 
+
+    def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
+        return network_html(self)
+
+    def _repr_latex_(self) -> str:
+        return network_latex(self)
+
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
         object.__setattr__(self, "layers", layers)
@@ -362,6 +370,41 @@ class Network:
             domain=self.domain,
         )
 
+    @classmethod
+    def from_book_dict(
+        cls,
+        params: Mapping[str, Any],
+        *,
+        activations: Sequence[Activation | str] | None = None,
+        name: str = "network",
+    ) -> Network:
+        """The network of the book's dict ``{"W1": ..., "b1": ..., "W2": ...}`` (``init_network()``,
+        ``pickle.load`` of ``sample_weight.pkl``, a class's ``self.params``).
+
+        Args:
+            params: ``W1, b1, ..., WL, bL``: NumPy arrays (float32 or float64, kept as they are) or
+                nested lists of numbers (float64, exactly).
+            activations: one per layer; default the book's: sigmoid on hidden layers, identity on the
+                output (the book's MNIST network is ``["sigmoid", "sigmoid", "softmax"]``).
+            name: a display name.
+
+        Example:
+            >>> net = Network.from_book_dict({"W1": [[1.0], [2.0]], "b1": [0.5]}, activations=["sigmoid"])
+            >>> net.sizes
+            (2, 1)
+        """
+        if not isinstance(params, Mapping):
+            raise NetworkError(f"the book's network is a dict of W1, b1, ...; got a {type(params).__name__}")
+        n = _book_layers(params)
+        acts = [Activation.parse(a) for a in activations] if activations is not None else \
+            [Activation.SIGMOID] * (n - 1) + [Activation.IDENTITY]
+        if len(acts) != n:
+            raise UsageError(f"{len(acts)} activations given but the dict has {n} layers (W1 ... W{n}); "
+                             "give one per layer")
+        layers = tuple(Layer(_book_array(params, f"W{l}"), _book_array(params, f"b{l}"), act)
+                       for l, act in enumerate(acts, start=1))
+        return cls(layers, name=name)
+
     def to_book_dict(self) -> dict[str, np.ndarray]:
         """The book's ``network`` dict: ``{"W1": ..., "b1": ..., ...}`` (writable copies)."""
         out: dict[str, np.ndarray] = {}
@@ -369,6 +412,41 @@ class Network:
             out[f"W{l}"] = np.array(layer.W, copy=True)
             out[f"b{l}"] = np.array(layer.b, copy=True)
         return out
+
+
+def _book_layers(params: Mapping[str, Any]) -> int:
+    """L for keys exactly ``W1, b1, ..., WL, bL``; a one-line error naming a wrong or missing key."""
+    import re
+
+    seen: set[str] = set()
+    for key in params:
+        if not isinstance(key, str) or not re.fullmatch(r"[Wb][1-9][0-9]{0,5}", key):
+            raise NetworkError(f"unexpected key {key!r} in the book's dict; it has only W1, b1, W2, b2, ...")
+        seen.add(key)
+    if not seen:
+        raise NetworkError("the book's dict is empty; give W1, b1, W2, b2, ...")
+    n = max(int(k[1:]) for k in seen)
+    for l in range(1, n + 1):
+        for key in (f"W{l}", f"b{l}"):
+            if key not in seen:
+                raise NetworkError(f"key {key} is missing from the book's dict; layers are W1, b1 ... W{n}, b{n} "
+                                   "without gaps")
+    return n
+
+
+def _book_array(params: Mapping[str, Any], key: str) -> np.ndarray:
+    value = params[key]
+    if isinstance(value, np.ndarray) and value.dtype in FLOAT_DTYPES:
+        return value
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise NetworkError(f"{key} is not an array of numbers ({exc}); give a NumPy array or nested lists") from None
+    if arr.dtype.kind not in "iuf" or arr.dtype == np.float16 or arr.dtype.itemsize > 8:
+        raise NetworkError(f"{key} has dtype {arr.dtype}; expected float32 or float64 numbers")
+    if arr.dtype.kind in "iu" and arr.size and int(np.max(np.abs(arr))) > 2**53:
+        raise NetworkError(f"{key} holds integers beyond 2**53, which float64 cannot hold exactly")
+    return arr.astype(np.float64)
 
 
 def network_cache(network: Network, name: str) -> dict[Any, Any]:

@@ -22,9 +22,16 @@ class _Word(str, enum.Enum):
 
 
 class Verdict(_Word):
-    """The verdict on one output: proved within its bound, proved outside it, or not decided."""
+    """The verdict on one output.
+
+    ``OK``: within the sound bound and the probabilistic one; ``SUSPICIOUS``: within the sound
+    bound (no proof of an error) but outside the probabilistic one (unlikely for a correct
+    computation, under that bound's stated model); ``FAILED``: proved outside the sound bound;
+    ``UNDECIDED``: the certified ball is too wide to tell.
+    """
 
     OK = "ok"
+    SUSPICIOUS = "suspicious"
     FAILED = "failed"
     UNDECIDED = "undecided"
 
@@ -64,6 +71,10 @@ class FaultKind(_Word):
     WRONG_SHAPE = "wrong-shape"
     NON_FINITE = "non-finite"
     WARNING = "warning"
+    WRONG_DTYPE = "wrong-dtype"
+    EXITED = "exited"
+    FORKED = "forked"
+    CRASHED = "crashed"
 
 
 def json_float(v: float) -> float | str:

@@ -20,17 +20,17 @@ PACKAGE = Path(nnverify.__file__).resolve().parent
 #: The layers, lowest first. A module may import only from its own layer or lower ones (the root
 #: ``nnverify/__init__.py`` is the facade and loads everything lazily, so it is left out).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "status", "limits", "modes", "progress", "lazy", "version"),
+    ("errors", "status", "limits", "modes", "progress", "lazy", "version", "display"),
     ("model",),
     ("validate", "numeric", "rationals", "files", "labels"),
     ("inputs", "weights", "under_test", "datasets"),
     ("symbolic", "strategies"),
     ("certified",),
     ("bounds",),
-    ("compare", "predictions"),
-    ("suite",),
+    ("compare", "verdicts", "predictions"),
+    ("suite", "testing"),
     ("report",),
-    ("cli", "__main__"),
+    ("cli", "__main__", "pytest_plugin"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -1,4 +1,4 @@
-"""Verdicts: ok / failed / undecided, the automatic precision raise, tolerances and the JSON shape."""
+"""Verdicts: ok / suspicious / failed / undecided, the automatic precision raise, tolerances and the JSON shape."""
 
 from __future__ import annotations
 
@@ -94,7 +94,11 @@ def test_json_has_the_documented_shape_with_one_based_indices():
     assert {"input", "output", "exact", "radius", "value", "ulp", "bound_ulp", "ok"} <= set(first)
     assert (first["input"], first["output"], first["exact"]) == (1, 1, "0.31682707641102976546")
     assert 0 < first["radius"] < 1e-35
-    assert doc["counts"] == {"ok": 2, "failed": 0, "undecided": 0}
+    assert doc["counts"] == {"ok": 2, "suspicious": 0, "failed": 0, "undecided": 0}
+    assert {"prob_bound_ulp", "prob_status", "prob_bound_abs", "bound_abs", "status"} <= set(first)
+    assert first["prob_bound_ulp"] <= first["bound_ulp"] and first["prob_status"] == "ok"
+    # tiny sums (2 and 3 terms): the probabilistic bound is no smaller than the sound one here
+    assert doc["median_bound_over_error"]["sound"] >= doc["median_bound_over_error"]["probabilistic"] > 1
     json.dumps(doc, allow_nan=False)
 
 
@@ -130,12 +134,13 @@ def test_an_infinite_bound_can_never_verify():
     from fractions import Fraction
 
     from nnverify.certified import Enclosure
-    from nnverify.compare import _result
+    from nnverify.verdicts import exact_verdict
 
     exact = Enclosure(Fraction(1, 3), Fraction(1, 3))
-    r = _result(0, 0, exact, 1 / 3, math.inf, Fraction(0), np.dtype(np.float64))
+    r = exact_verdict(0, 0, exact, 1 / 3, math.inf, math.inf, Fraction(0), np.dtype(np.float64))
     assert r.status == "undecided" and r.bound_ulp == math.inf
-    assert _result(0, 0, exact, math.nan, math.inf, Fraction(0), np.dtype(np.float64)).status == "failed"
+    nan = exact_verdict(0, 0, exact, math.nan, math.inf, math.inf, Fraction(0), np.dtype(np.float64))
+    assert nan.status == "failed"
 
 
 def test_decimal_mode_bound_includes_the_representation_error_of_float32_weights():
@@ -154,17 +159,18 @@ def test_ball_fast_path_agrees_with_the_exact_rational_verdict(offset, tol):
     from fractions import Fraction
 
     from nnverify.certified import certify
-    from nnverify.compare import _fast_result, _result
+    from nnverify.verdicts import ball_verdict, exact_verdict
 
     net = book_network()
     cert = certify(net, BOOK_X)
     exact, ball = cert.y[0][0], cert.balls_z[-1][0][0]
     value = float(exact) + offset * float(np.spacing(float(exact)))
     bound = 9.853017182558933 * float(np.spacing(float(exact)))
+    prob = 3.25 * float(np.spacing(float(exact)))
     dt = np.dtype(np.float64)
-    fast = _fast_result(0, 0, exact, ball, cert.prec, value, bound, Fraction(tol), dt)
-    slow = _result(0, 0, exact, value, bound, Fraction(tol), dt)
+    fast = ball_verdict(0, 0, exact, ball, cert.prec, value, bound, prob, Fraction(tol), dt)
+    slow = exact_verdict(0, 0, exact, value, bound, prob, Fraction(tol), dt)
     assert fast is not None  # at 128 bits the balls decide everything but exact ties
-    assert fast.status == slow.status
+    assert (fast.status, fast.sound_status, fast.prob_status) == (slow.status, slow.sound_status, slow.prob_status)
     assert fast.ulp == pytest.approx(slow.ulp, rel=1e-12, abs=1e-12)
     assert fast.bound_ulp >= slow.bound_ulp * (1 - 1e-15)

@@ -16,6 +16,7 @@ from nnverify.under_test import (
     ImplementationError,
     ImplementationFailed,
     ImplementationHung,
+    Worker,
     load_function,
 )
 
@@ -54,7 +55,7 @@ def test_the_books_typo_is_a_nameerror_with_the_users_own_line() -> None:
     "name, kind, message",
     [
         ("wrong_shape", "wrong-shape", "returned shape (3,); expected (2,)"),
-        ("returns_nan", "non-finite", "returned np.float64(nan) at index [0]; outputs must be finite"),
+        ("returns_nan", "non-finite", "returned NaN at output 1; outputs must be finite"),
         ("not_an_array", "not-numeric", "returned a str ('0.3168, 0.6963'); expected an array of floats"),
     ],
 )
@@ -223,7 +224,7 @@ def test_import_time_hang_is_stopped(tmp_path: Path) -> None:
         load_function(spec, timeout=0.2)
 
 
-def test_the_users_prints_go_to_stderr_so_json_stays_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_users_prints_go_to_stderr_so_json_stays_clean(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     spec = _write(tmp_path, "chatty.py", """
         import numpy as np
         print("loading")
@@ -231,8 +232,12 @@ def test_the_users_prints_go_to_stderr_so_json_stays_clean(tmp_path: Path, capsy
             print("y =", x)
             return np.zeros(2)
         """) + ":forward"
-    _run(spec)
-    out, err = capsys.readouterr()
+    worker = Worker()  # a worker started now writes to the captured stderr
+    try:
+        ForwardUnderTest(load_function(spec, worker=worker)).run(nnverify.book_network(), nnverify.BOOK_X)
+    finally:
+        worker.close()
+    out, err = capfd.readouterr()
     assert out == "" and "loading" in err and "y = " in err
 
 

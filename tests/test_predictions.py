@@ -153,10 +153,37 @@ def test_looks_like_probabilities() -> None:
 
 # -- soundness on the book's network and real digits --------------------------------------------
 
+def _near_the_boundary(net: Network, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A point between digits ``a`` and ``b`` (of different classes) where the float32 forward's
+    top output leads the next by only ~1e-5: far more than the rounding errors (~1e-7), far less
+    than the bounds (~1e-4): a prediction no bound can certify, the exact class the float one."""
+    from nnverify.numeric import forward
+
+    first = int(np.argmax(forward(net, a).y))
+
+    def lead(t: float) -> float:
+        y = forward(net, ((1 - t) * a + t * b).astype(np.float32)).y.astype(np.float64)
+        return float(y[first] - np.max(np.delete(y, first)))
+
+    lo, hi = 0.0, 1.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if lead(mid) > 1e-5 else (lo, mid)
+    return ((1 - lo) * a + lo * b).astype(np.float32)
+
+
 @pytest.fixture(scope="module")
 def mnist_check() -> tuple[CheckReport, np.ndarray]:
-    d = mnist_digits(indices=list(range(0, 60)) + [91, 128, 211, 7798])  # 60 digits, 4 not certified
-    return check(load_network("book-mnist"), d.inputs(), progress=False), d.labels
+    # 60 digits (all certified by the sound bound), then 4 points near decision boundaries between
+    # digits of different classes (labelled like their first digit): not certified
+    net = load_network("book-mnist")
+    d = mnist_digits(indices=list(range(0, 60)))
+    x = np.asarray(d.inputs().values, dtype=np.float32)
+    ends = mnist_digits(indices=[0, 1001, 2128, 3119, 4151])  # the digits are grouped by class
+    e = np.asarray(ends.inputs().values, dtype=np.float32)
+    edge = np.stack([_near_the_boundary(net, e[i], e[i + 1]) for i in range(4)])
+    labels = np.concatenate([d.labels, ends.labels[:4]])
+    return check(net, np.concatenate([x, edge]), progress=False), labels
 
 
 def _adversary(report: CheckReport, i: int, k: int, j: int) -> np.ndarray:
@@ -174,6 +201,7 @@ def test_certified_rows_survive_the_worst_correct_rounding(mnist_check: tuple[Ch
     report, labels = mnist_check
     p = predictions(report, labels)
     assert p.n_certified == 60 and [report.x.shape[0] - 4 + i for i in range(4)] == list(p.not_certified)
+    assert all(p.rows[i].certified for i in range(60))
     for row in p.rows:
         if row.certified:
             for j in range(10):
@@ -207,11 +235,13 @@ def test_check_text_shows_accuracy_and_certified_counts_in_two_lines(capsys: pyt
     i = next(n for n, line in enumerate(out) if line.startswith("accuracy:"))
     assert out[i] == ("accuracy: 0.6667 (2 of 3 labels match the float32 forward's argmax; classes are 0-based "
                       "like np.argmax, class 0 is y1)")
-    assert out[i + 1].startswith("certified predictions: 2 of 3 (sound: every correct float32 computation "
-                                 "predicts the same class); 0 flipped; probabilistic tier: not computed")
-    assert out[i + 2] == "not certified: inputs 3 (1 in all; --inputs mnist-digits --indices 91 selects them)"
+    # digit 91 (a 1 the network calls 2) is misclassified, yet certified: every correct float32
+    # computation calls it 2 (the sound bound is ~10x tighter than the one that left it uncertified)
+    assert out[i + 1] == ("certified predictions: 3 of 3 (sound: every correct float32 computation "
+                          "predicts the same class); 0 flipped; probabilistic tier: 3 of 3")
+    assert out[i + 2].startswith("smallest exact margin (top-1 minus top-2 output): ")
     assert "input 3 (#91 of mnist-digits): x = [0, 0, 0, 0, 0, 0, ... (784 values)]" in out
-    assert any(line.startswith("  predicted class 2 (y3), label 1, exact margin ") and line.endswith("NOT certified")
+    assert any(line.startswith("  predicted class 2 (y3), label 1, exact margin ") and line.endswith(": certified")
                for line in out)
 
 

@@ -1,7 +1,16 @@
 """Rigorous forward-error bounds from the standard rounding model, and ULP distances.
 
-The bound answers: how far may ANY correct float computation of the network in its dtype be
-from the exact value? It is derived, not tuned (docs/ARCHITECTURE.md, "Numerical conventions"), layer by layer:
+Two tiers (:func:`error_bounds`, vectorized on a :class:`~nnverify.certified.arrays.BallPass`):
+
+- **sound**: how far may ANY correct float computation of the network in its dtype be from the
+  exact value? The smaller of today's interval bound (below, :mod:`.interval_arrays`) and the
+  signed bound (local rounding errors propagated backwards with their signs, :mod:`.adjoint`,
+  over order-free local bounds, :mod:`.sums`, and activations over boxes, :mod:`.boxes`);
+- **probabilistic**: a bound that holds with probability ``>= confidence`` per output if the
+  rounding errors are independent with mean zero (:mod:`.probabilistic`, Azuma–Hoeffding).
+
+Today's interval bound, derived, not tuned (docs/ARCHITECTURE.md, "Numerical conventions"), layer by
+layer (:func:`forward_error_bounds` is its per-number ``arb`` version, the tests' oracle):
 
 1. **Weighted sum.** ``a_j = sum_i z_i w_ij + b_j`` computed from inputs ``ẑ_i`` that are
    themselves off by at most ``e_i``: in any summation order, with or without FMA, blocked or
@@ -9,13 +18,13 @@ from the exact value? It is derived, not tuned (docs/ARCHITECTURE.md, "Numerical
    ``fl(x op y) = (x op y)(1 + d), |d| <= u`` gives
    ``|â_j - a_j| <= gamma_{n+1} * (sum_i (|z_i| + e_i)|w_ij| + |b_j|) + sum_i e_i |w_ij|``
    with ``gamma_m = m u / (1 - m u)`` (n products and n additions: at most n + 1 roundings
-   on any term).
+   on any term), plus ``n tiny`` for products that underflow.
 2. **Activation.** ``|ĥ(â) - h(a)| <= |ĥ(â) - h(â)| + L e_a`` where ``L`` is the largest
    ``|h'|`` on ``[a - e_a, a + e_a]`` (mean value theorem, taken over that interval in ball
    arithmetic, so no first-order approximation) and the first term is the evaluation error
    stated in :class:`RoundingModel`:
 
-   - sigmoid: ``c_rel u h + c_abs u`` — ``c_rel`` covers ``1/(1+exp(-a))`` and
+   - sigmoid: ``max(c_rel u h, c_abs u)`` plus an underflow — ``c_rel`` covers ``1/(1+exp(-a))`` and
      ``exp(a)/(1+exp(a))``; the absolute ``c_abs u`` covers ``0.5*(1+tanh(a/2))``, whose error
      is absolute (for very negative ``a`` its *relative* error is 100%), and every underflow;
    - tanh: ``2 k u |tanh|``; relu, identity: exact; step: exact unless the interval
@@ -36,17 +45,23 @@ accuracy of the dtype's ``exp``/``tanh`` (``k`` ulps, :class:`RoundingModel`).
 
 from nnverify.bounds.activations import ERROR_BOUNDS, BallConstants, activation_errors
 from nnverify.bounds.interval import BOUND_PREC, forward_error_bounds, layer_error_bounds
+from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE, check_confidence
 from nnverify.bounds.rounding import DEFAULT_ROUNDING, ModelConstants, RoundingModel
+from nnverify.bounds.tiers import OutputBounds, error_bounds
 from nnverify.bounds.ulps import float_up, gamma, ulp, ulp_distance, ulp_of, unit_roundoff
 
 __all__ = [
     "BOUND_PREC",
     "BallConstants",
+    "DEFAULT_CONFIDENCE",
     "DEFAULT_ROUNDING",
     "ERROR_BOUNDS",
     "ModelConstants",
+    "OutputBounds",
     "RoundingModel",
     "activation_errors",
+    "check_confidence",
+    "error_bounds",
     "float_up",
     "forward_error_bounds",
     "gamma",

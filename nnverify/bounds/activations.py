@@ -25,6 +25,11 @@ __all__ = ["BallConstants", "ERROR_BOUNDS", "activation_errors", "upper"]
 Rows = list[list[arb]]
 
 
+#: [0, 1] and [-1, 1] as balls (the ranges of sigmoid and tanh).
+_UNIT = arb(0.5, 0.5)
+_PM1 = arb(0, 1)
+
+
 def upper(x: arb) -> arb:
     """An exact ball at the upper end of ``x`` (drops the radius, rounding outward)."""
     return x.upper()
@@ -99,11 +104,13 @@ def _sigmoid(a_rows: Rows, z_rows: Rows, e_rows: Rows, c: BallConstants) -> Rows
         for a, e in zip(a_row, e_row):
             wide = a + arb(0, e)  # every â the computation may have seen
             s = 1 / (1 + (-wide).exp())
-            if not s.is_finite():  # |wide| beyond arb's exp range: sigmoid is still in [0, 1]
-                s = arb(0.5, 0.5)
+            # sigmoid is in [0, 1] (arb's ball of a wide argument may stick out, or be inf)
+            s = s.intersection(_UNIT) if s.is_finite() else _UNIT
             L = s * (1 - s)
             L = quarter if not (L < quarter) else upper(L)
-            err = upper(L * e + c.c_rel_u * upper(s) + c.c_abs_tiny)
+            # each correct sigmoid errs relatively (1/(1+exp(-a)), exp(a)/(1+exp(a))) or
+            # absolutely (0.5*(1+tanh(a/2))): the larger of the two, plus an underflow
+            err = upper(L * e + arb.max(c.c_rel_u * upper(s) + c.tiny, c.c_abs_tiny))
             # A computed sigmoid lies in [0, 1], so it is never farther than max(s, 1 - s),
             # which is at least 1/2: only then is the cap worth computing.
             row.append(err if err < half else _cap(err, upper(arb.max(s, 1 - s))))
@@ -119,8 +126,9 @@ def _tanh(a_rows: Rows, z_rows: Rows, e_rows: Rows, c: BallConstants) -> Rows:
         for a, e in zip(a_row, e_row):
             wide = a + arb(0, e)
             t = wide.tanh()
-            if not t.is_finite():
-                t = arb(0, 1)
+            # tanh is in [-1, 1]: arb's ball of a wide argument is not clamped (an error of 233
+            # was seen where the cap allows 2)
+            t = t.intersection(_PM1) if t.is_finite() else _PM1
             L = 1 - t * t
             L = one if not (L < one) else upper(L)
             err = upper(L * e + c.two_k_u * t.abs_upper() + c.tiny)

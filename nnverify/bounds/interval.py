@@ -1,8 +1,10 @@
 """The interval bound: errors pushed forward layer by layer through ``|W|`` and the activations.
 
-For each layer, ``|â_j - a_j| <= gamma_{n+1} (sum_i (|z_i| + e_i)|w_ij| + |b_j|) + sum_i e_i |w_ij|``
-(any summation order, FMA or not), then each activation's rule (:mod:`.activations`). Computed
-in ``arb`` at :data:`BOUND_PREC` bits, every step rounded outward.
+For each layer, ``|â_j - a_j| <= gamma_{n+1} (sum_i (|z_i| + e_i)|w_ij| + |b_j|) + sum_i e_i |w_ij| + n tiny``
+(any summation order, FMA or not; the last term covers subnormal products), then each
+activation's rule (:mod:`.activations`). Computed in ``arb`` at :data:`BOUND_PREC` bits, every
+step rounded outward. This per-number version is the oracle of the tests; the verdicts use its
+vectorized twin (:mod:`.interval_arrays`) and the tighter bounds of :mod:`.tiers`.
 """
 
 from __future__ import annotations
@@ -53,18 +55,23 @@ def _to_float_up(rows: list[list[arb]]) -> np.ndarray:
 
 
 def _weighted_sum_errors(
-    layer_W: np.ndarray, layer_b: np.ndarray, prev_abs: list[list[Any]], prev_err: list[list[arb]] | None, g: arb
+    layer_W: np.ndarray, layer_b: np.ndarray, prev_abs: list[list[Any]], prev_err: list[list[arb]] | None, g: arb,
+    underflow: arb,
 ) -> list[list[arb]]:
-    """``gamma_{n+1} (|z| + e)|[W; b]| + e|W|`` per row and unit (the weighted-sum rule)."""
+    """``gamma_{n+1} (|z| + e)|[W; b]| + e|W| + n tiny`` per row and unit (the weighted-sum rule).
+
+    The last term covers subnormal products (each may lose up to half the smallest subnormal:
+    ``W3 = [[5e-324]] * 3`` at ``z = 0.5`` makes every product 0.0).
+    """
     absW = arb_mat(np.abs(layer_W.astype(np.float64)).tolist() + [np.abs(layer_b.astype(np.float64)).tolist()])
     N, m = len(prev_abs), layer_W.shape[1]
     if prev_err is None:  # exact inputs: no error yet
         flat = (arb_mat([row + [1.0] for row in prev_abs]) * absW).entries()
-        return [[upper(g * v) for v in flat[r * m:(r + 1) * m]] for r in range(N)]
+        return [[upper(g * v + underflow) for v in flat[r * m:(r + 1) * m]] for r in range(N)]
     one, zero = arb(1), arb(0)
     ft = (arb_mat([[zi + ei for zi, ei in zip(zr, er)] + [one] for zr, er in zip(prev_abs, prev_err)]) * absW).entries()
     fs = (arb_mat([er + [zero] for er in prev_err]) * absW).entries()
-    return [[upper(g * ft[r * m + j] + fs[r * m + j]) for j in range(m)] for r in range(N)]
+    return [[upper(g * ft[r * m + j] + fs[r * m + j] + underflow) for j in range(m)] for r in range(N)]
 
 
 def _layer_error_balls(network: Network, certified: CertifiedPass, model: RoundingModel) -> ErrorBalls:
@@ -80,7 +87,7 @@ def _layer_error_balls(network: Network, certified: CertifiedPass, model: Roundi
         prev_err: list[list[arb]] | None = None
         for l, layer in enumerate(network.layers):
             g = upper(ball(gamma(layer.n_in + 1, consts.u)))
-            e_a = _weighted_sum_errors(layer.W, layer.b, prev_abs, prev_err, g)
+            e_a = _weighted_sum_errors(layer.W, layer.b, prev_abs, prev_err, g, upper(ball(layer.n_in * consts.tiny)))
             e_z = activation_errors(layer.activation, certified.balls_a[l], certified.balls_z[l], e_a, c)
             result.append((e_a, e_z))
             prev_abs = [[v.abs_upper() for v in row] for row in certified.balls_z[l]]

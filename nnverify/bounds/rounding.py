@@ -25,8 +25,11 @@ class ModelConstants:
     Args:
         u: unit roundoff, ``2**-p``.
         k: the accuracy assumed of ``exp`` and ``tanh``, in ulps of the result.
-        c_rel: sigmoid's relative evaluation error is at most ``c_rel u h``.
-        c_abs: plus at most ``c_abs u`` absolute (covers ``0.5*(1+tanh(a/2))`` and underflow).
+        c_rel: a sigmoid computed as ``1/(1+exp(-a))`` or ``exp(a)/(1+exp(a))`` errs by at most
+            ``c_rel u h`` (relative).
+        c_abs: one computed as ``0.5*(1+tanh(a/2))`` errs by at most ``c_abs u`` (absolute, as its
+            relative error is 100% for very negative ``a``); the bound uses the larger of the
+            two, plus one underflow ``tiny``.
         tiny: the smallest subnormal, the absolute error an underflow may add per operation.
     """
 

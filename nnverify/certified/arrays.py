@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from flint import arb, ctx
+from flint import arb
 
 from nnverify.certified.certify import CertifiedPass
 
@@ -73,23 +73,21 @@ class BallArray:
         return np.asarray((v >= self.lower()) & (v <= self.upper()))
 
 
-def _one(x: arb) -> tuple[float, float]:
-    """(mid, rad) in float64 with ``rad`` covering the ball's radius and the midpoint's rounding."""
-    if not x.is_finite():
-        return (0.0, float("inf"))
-    mid = float(x.mid())
-    with ctx.workprec(64):
-        err = (arb(mid) - x.mid()).abs_upper() + x.rad()  # exact mid difference, plus the radius
-        bound = err.abs_upper()
-    # float(arb) may round either way: step one float up so the radius stays an upper bound
-    return (mid, float(np.nextafter(float(bound), np.inf)) if bound != 0 else 0.0)
-
-
 def from_arb(rows: list[list[arb]]) -> BallArray:
-    """A BallArray ``(N, m)`` enclosing rows of ``arb`` balls (each entry's radius rounded up)."""
-    pairs = [[_one(v) for v in row] for row in rows]
-    arr = np.array(pairs, dtype=np.float64).reshape(len(rows), -1, 2)
-    return BallArray(np.ascontiguousarray(arr[..., 0]), np.ascontiguousarray(arr[..., 1]))
+    """A BallArray ``(N, m)`` enclosing rows of ``arb`` balls (each entry's radius rounded up).
+
+    ``float(x)`` is the ball's midpoint converted with some rounding: off by less than one ulp
+    of the result (``np.spacing``, which also covers a midpoint below the float range), and
+    ``float(x.rad())`` may round down (or to 0 below the range): one step up covers it.
+    """
+    mids = np.array([[float(v) for v in row] for row in rows], dtype=np.float64).reshape(len(rows), -1)
+    rads = np.array([[float(v.rad()) for v in row] for row in rows], dtype=np.float64).reshape(mids.shape)
+    with np.errstate(all="ignore"):
+        rad = up(up(rads) + np.spacing(np.abs(mids)))
+        bad = ~(np.isfinite(mids) & np.isfinite(rad))
+    if bad.any():
+        mids[bad], rad[bad] = 0.0, np.inf
+    return BallArray(np.ascontiguousarray(mids), np.ascontiguousarray(rad))
 
 
 @dataclass(frozen=True, eq=False)

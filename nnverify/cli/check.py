@@ -1,10 +1,15 @@
-"""``nnverify check``: every NumPy output against its certified exact value, within a derived bound."""
+"""``nnverify check``: every output of a forward pass (nnverify's, or yours) against its certified exact value.
+
+Two bounds per output: the sound one (any correct float computation is within it: ``failed``
+outside it is proved) and the probabilistic one (a correct computation is within it with
+probability >= the confidence, under a stated model: ``suspicious`` outside it, never "failed").
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,17 +30,35 @@ from nnverify.model import Activation, Network
 if TYPE_CHECKING:
     from nnverify.compare import CheckReport, OutputResult
     from nnverify.predictions import Prediction, Predictions
+    from nnverify.under_test import CallFailure
 
-HELP = "check the NumPy forward pass against certified exact values, with a derived error bound"
+HELP = "check a forward pass (nnverify's or yours) against certified exact values, within derived bounds"
 
 #: Up to this many inputs every output is listed; beyond it a summary (``--all`` lists all).
 _LIST_MAX_INPUTS = 10
 
 
+#: ``nnverify.bounds.probabilistic.DEFAULT_CONFIDENCE`` (a test keeps the two equal): declaring the
+#: options must not import the bounds (they load python-flint; ``nnverify forward`` stays light).
+DEFAULT_CONFIDENCE = 1 - 1e-6
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from nnverify.under_test import DEFAULT_TIMEOUT
+
     add_network_arguments(p)
     add_input_arguments(p)
     add_output_arguments(p)
+    i = p.add_argument_group("implementation checked (default: nnverify's NumPy forward pass)")
+    i.add_argument("--impl", metavar="FILE.py:forward", default=None,
+                   help="your forward(network, x) -> y in the book's contract (network: the dict W1, b1, "
+                   "... of NumPy arrays; x: one input), called once per input (also package.module:forward)")
+    i.add_argument("--impl-sigmoid", metavar="FILE.py:sigmoid", default=None,
+                   help="your sigmoid(a), used inside nnverify's forward pass (not with --impl)")
+    i.add_argument("--impl-softmax", metavar="FILE.py:softmax", default=None,
+                   help="your softmax(a), used for a softmax output layer of nnverify's forward pass (not with --impl)")
+    i.add_argument("--impl-timeout", metavar="SECONDS", type=float, default=DEFAULT_TIMEOUT,
+                   help="report your function as hanging after this long per call (default %(default)s; 0 = no limit)")
     g = p.add_argument_group("exact model and verdict")
     g.add_argument("--mode", choices=("binary", "decimal"), default="binary",
                    help="what 'exact' means: binary = the exact value of each stored float "
@@ -48,7 +71,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-prec", type=int, default=2048, metavar="BITS",
                    help="highest precision the automatic raise may use (default 2048)")
     g.add_argument("--tolerance-ulp", type=float, default=0.0, metavar="T",
-                   help="explicit extra tolerance in ulps, added on top of the derived bound (default 0)")
+                   help="explicit extra tolerance in ulps, added on top of both derived bounds (default 0)")
+    g.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE, metavar="C",
+                   help="the probability that the probabilistic bound holds for one output, in [0.5, 1) "
+                   f"(default {DEFAULT_CONFIDENCE:g})")
+    g.add_argument("--sound-only", action="store_true",
+                   help="exit 0 when every output is within its sound bound, even if some are outside "
+                   "the probabilistic one (suspicious)")
     g.add_argument("--all", action="store_true",
                    help=f"list every output even for more than {_LIST_MAX_INPUTS} inputs")
 
@@ -61,12 +90,14 @@ def _g(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-def _row(r: OutputResult, digits: int) -> str:
+def _row(r: OutputResult, digits: int, who: str) -> str:
     value = np.format_float_positional(r.value, unique=True, trim="-") if math.isfinite(r.value) \
         and 1e-4 <= abs(r.value) < 1e16 else repr(r.value)
     return (
         f"  y{r.output + 1:<3} exact {r.exact.digits(digits)} (± {_g(float(r.exact.rad), 2)})  "
-        f"numpy {value}  error {_g(r.ulp)} ulp  bound {_g(r.bound_ulp)} ulp  {r.status}"
+        f"{who} {value}  error {_g(r.ulp)} ulp  bound {_g(r.bound_ulp)} ulp "
+        f"(prob. {_g(math.inf if r.prob_bound_ulp is None else r.prob_bound_ulp)})  "
+        f"{r.status}"
     )
 
 
@@ -138,7 +169,7 @@ def prediction_lines(preds: Predictions, inputs: Inputs, dtype: object) -> list[
 
 
 def _print_outputs(report: CheckReport, preds: Predictions | None, inputs: Inputs,
-                   args: argparse.Namespace) -> None:
+                   args: argparse.Namespace, who: str) -> None:
     """Every output of every input (up to ten inputs, or ``--all``), else the outputs not ok."""
     N = report.x.shape[0]
     listing = args.all or N <= _LIST_MAX_INPUTS
@@ -153,21 +184,22 @@ def _print_outputs(report: CheckReport, preds: Predictions | None, inputs: Input
             where = "" if inputs.index is None else f" (#{int(inputs.index[i])} of {inputs.source})"
             print(f"input {i + 1}{where}: x = [{shown}{more}]")
             for r in by_input[i]:
-                print(_row(r, args.digits))
+                print(_row(r, args.digits, who))
             if preds is not None:
                 print(_prediction_row(preds.rows[i]))
     else:
         bad = [r for r in report.results if not r.ok]
         for r in bad[:20]:
             print(f"input {r.input + 1}:")
-            print(_row(r, args.digits))
+            print(_row(r, args.digits, who))
         if len(bad) > 20:
             print(f"... and {len(bad) - 20} more outputs not ok (--json or --all lists them)")
 
 
-def run(args: argparse.Namespace) -> int:
+def _options(args: argparse.Namespace) -> tuple[int, int, float]:
+    """(prec, max_prec, confidence), validated, naming the option in each error."""
+    from nnverify.bounds.probabilistic import check_confidence
     from nnverify.certified import check_prec
-    from nnverify.compare import check  # the oracle loads python-flint: only when used
 
     for option, value in (("--prec", args.prec), ("--max-prec", args.max_prec)):
         try:
@@ -176,13 +208,67 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{option} {value}: {exc}") from None
     if not 1 <= args.digits <= 1000:
         raise UsageError(f"--digits {args.digits}: must be from 1 to 1000")
-    network = network_from_args(args)
-    inputs = inputs_from_args(args, network)
+    confidence = check_confidence(args.confidence, option="--confidence")
+    if args.impl and (args.impl_sigmoid or args.impl_softmax):
+        raise UsageError("--impl-sigmoid/--impl-softmax swap your functions into nnverify's forward pass; "
+                         "with --impl your forward is checked as a whole: give one or the other")
+    if args.impl_timeout < 0:
+        raise UsageError(f"--impl-timeout {args.impl_timeout}: must be >= 0 (0 = no limit)")
     # Enough bits for the digits asked: the balls must be far narrower than the last digit.
     prec = max(args.prec, math.ceil(args.digits * math.log2(10)) + 32)
-    max_prec = max(args.max_prec, prec)
-    report = check(network, inputs, mode=args.mode, prec=prec, tolerance_ulp=args.tolerance_ulp,
-                   digits=args.digits, max_prec=max_prec)
+    return prec, max(args.max_prec, prec), confidence
+
+
+def _user_outputs(args: argparse.Namespace, network: Network, inputs: Inputs) -> tuple[str, Any]:
+    """(label, y) from your code, one input per call; y is a CallFailure when your code failed."""
+    from nnverify.under_test import ForwardUnderTest, ImplementationFailed, ImplementationHung, load_function
+
+    timeout = args.impl_timeout or None
+    impl = ForwardUnderTest(
+        load_function(args.impl, role="forward", timeout=timeout) if args.impl else None,
+        sigmoid=load_function(args.impl_sigmoid, role="sigmoid", timeout=timeout) if args.impl_sigmoid else None,
+        softmax=load_function(args.impl_softmax, role="softmax", timeout=timeout) if args.impl_softmax else None,
+    )
+    x = np.asarray(inputs.values, dtype=network.dtype)
+    try:
+        y = np.stack([np.asarray(impl.run(network, row)) for row in x])
+    except (ImplementationFailed, ImplementationHung) as exc:
+        return impl.label, exc.failure
+    return impl.label, y
+
+
+def _print_fault(network: Network, label: str, failure: CallFailure, as_json: bool) -> int:
+    if as_json:
+        print_json({"ok": False, "sound_ok": False, "network": network.describe(), "implementation": label,
+                    "fault": failure.to_json()})
+        return 1
+    print(f"network: {network.describe()}")
+    print(f"implementation: {label}")
+    print(f"verdict: FAILED — your code {failure.kind}: {failure.message}")
+    if failure.frame is not None:
+        func = f" in {failure.frame.function}" if failure.frame.function else ""
+        print(f"  in your code: {failure.frame.file}:{failure.frame.line}{func}: {failure.frame.code}")
+    return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    from nnverify.compare import check, check_outputs  # the oracle loads python-flint: only when used
+
+    prec, max_prec, confidence = _options(args)
+    network = network_from_args(args)
+    inputs = inputs_from_args(args, network)
+    if args.impl or args.impl_sigmoid or args.impl_softmax:
+        label, y = _user_outputs(args, network, inputs)
+        if not isinstance(y, np.ndarray):
+            return _print_fault(network, label, y, args.json)
+        report = check_outputs(network, inputs, y, mode=args.mode, prec=prec, tolerance_ulp=args.tolerance_ulp,
+                               digits=args.digits, max_prec=max_prec, confidence=confidence)
+        who = "impl"
+    else:
+        label, who = "nnverify forward", "numpy"
+        report = check(network, inputs, mode=args.mode, prec=prec, tolerance_ulp=args.tolerance_ulp,
+                       digits=args.digits, max_prec=max_prec, confidence=confidence)
+    passed = report.sound_ok if args.sound_only else report.ok
     preds = None
     if _wants_predictions(network, inputs):
         from nnverify.predictions import predictions
@@ -190,36 +276,59 @@ def run(args: argparse.Namespace) -> int:
         preds = predictions(report, inputs.labels)
     if args.json:
         doc = report.to_json()
+        doc["implementation"] = label
+        doc["sound_only"] = bool(args.sound_only)
         if preds is not None:
             doc.update(preds.to_json(inputs.index))
         print_json(doc)
-        return 0 if report.ok else 1
+        return 0 if passed else 1
+    _print_text(report, preds, inputs, args, label, who, prec)
+    return 0 if passed else 1
 
+
+def _print_text(report: CheckReport, preds: Predictions | None, inputs: Inputs, args: argparse.Namespace,
+                label: str, who: str, prec: int) -> None:
     N = report.x.shape[0]
     u_exp = 53 if report.dtype == np.float64 else 24
-    print(f"network: {network.describe()}")
+    p = 1 - report.confidence
+    print(f"network: {report.network.describe()}")
+    if label != "nnverify forward":
+        print(f"implementation: {label}")
     mode_text = ("the exact value of each stored float" if report.mode.value == "binary"
                  else "the literal text of the weights, 0.1 = 1/10")
     print(f"exact model: {report.mode.value}, {mode_text}; arithmetic: {report.dtype}, u = 2^-{u_exp}")
-    print("bound: any summation order, exp/tanh within the stated ulps (README: derive-check)"
-          + (f", plus {report.tolerance_ulp:g} ulp tolerance" if report.tolerance_ulp else ""))
-    source = inputs_line(args, network, inputs)
+    print("bounds: sound = any summation order, exp/tanh within the stated ulps; probabilistic = holds with "
+          f"probability >= 1 - {p:.2g} per output if rounding errors are independent, mean zero "
+          "(README: derive-check)" + (f"; plus {report.tolerance_ulp:g} ulp tolerance" if report.tolerance_ulp else ""))
+    source = inputs_line(args, report.network, inputs)
     if source is not None:
         print(source)
-    _print_outputs(report, preds, inputs, args)
+    _print_outputs(report, preds, inputs, args, who)
     counts = report.counts()
-    total = len(report.results)
-    print(f"checked {N} input(s) x {report.y.shape[1]} output(s) = {total}: {counts['ok']} ok, "
-          f"{counts['failed']} failed, {counts['undecided']} undecided"
+    ratios = report.median_ratios()
+    print(f"checked {N} input(s) x {report.y.shape[1]} output(s) = {len(report.results)}: {counts['ok']} ok, "
+          f"{counts['suspicious']} suspicious, {counts['failed']} failed, {counts['undecided']} undecided"
           + (f" (precision raised to {report.max_prec_used} bits)" if report.max_prec_used > prec else ""))
+    print(f"median bound / median error: sound {_g(ratios['sound'])}, probabilistic {_g(ratios['probabilistic'])}")
     print(f"worst error: {_where(report.worst)}")
     print(f"closest to its bound: {_where(report.tightest)}")
     if preds is not None:
         for line in prediction_lines(preds, inputs, report.dtype):
             print(line)
+    print(_verdict(report, counts, p, args.sound_only))
+
+
+def _verdict(report: CheckReport, counts: dict[str, int], p: float, sound_only: bool) -> str:
     if report.ok:
-        print("verdict: ok — every output is within its derived bound")
-        return 0
-    print("verdict: FAILED — " + ("some outputs are outside their bound" if counts["failed"]
-                                  else "some verdicts stayed undecided at --max-prec"))
-    return 1
+        return "verdict: ok — every output is within both bounds"
+    if counts["failed"]:
+        return "verdict: FAILED — some outputs are outside their sound bound"
+    if counts["undecided"]:
+        return "verdict: FAILED — some verdicts stayed undecided at --max-prec"
+    n = counts["suspicious"]
+    if sound_only:
+        return (f"verdict: ok (sound only) — every output is within its sound bound; {n} outside the "
+                "probabilistic bound (suspicious, accepted with --sound-only)")
+    return (f"verdict: SUSPICIOUS — every output is within its sound bound (no error is proved), but {n} "
+            f"are outside the probabilistic bound, where a correct computation lands with probability "
+            f"< {p:.2g} each (under its model); --sound-only accepts this")

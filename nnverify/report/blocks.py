@@ -133,12 +133,15 @@ class Figure:
         svg: the same picture as an ``<svg>`` element, or None (the web renderers then say so).
         alt: a one-line description (the HTML ``aria-label``, the Markdown placeholder).
         width: the TikZ picture's fraction of the line it may take side by side (1 = alone).
+        fallback: the picture's content as a table, for a format that draws no pictures
+            (Markdown), or None (a line then says where the picture is).
     """
 
     tikz: str
     svg: str | None
     alt: str
     width: float = 1.0
+    fallback: Table | None = None
 
 
 @dataclass(frozen=True)

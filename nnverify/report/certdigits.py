@@ -29,7 +29,7 @@ from nnverify.report.numbers import (
     round_significant,
 )
 
-__all__ = ["ball_significant", "ball_fixed", "ball_interval", "exact_fraction"]
+__all__ = ["ball_significant", "ball_fixed", "ball_interval", "exact_fraction", "outward", "enclosure_significant"]
 
 #: Extra bits beyond the digits asked for when scaling a ball by a power of ten.
 _GUARD_BITS = 64
@@ -173,3 +173,37 @@ def ball_fixed(x: arb, places: int) -> Number:
                               _is_exact(x, n, -p))
         return ball_interval(x)
     return ball_significant(x, places + 1)
+
+
+def outward(q: Fraction, digits: int, *, down: bool) -> str:
+    """``q`` to ``digits`` figures rounded away from the inside: down for a lower end, up for an
+    upper end (LaTeX math), so a range ``[outward(lo), outward(hi)]`` still holds ``[lo, hi]``.
+
+    Args:
+        q: the exact value.
+        digits: significant figures.
+        down: round toward minus infinity (a lower end); else toward plus infinity.
+    """
+    return _outward(q, digits, down=down)
+
+
+def enclosure_significant(lower: Fraction, upper: Fraction, digits: int) -> Number:
+    """The value in ``[lower, upper]`` to ``digits`` significant figures, fewer when the two ends
+    share fewer (each printed figure is a figure of every point); an interval when none.
+
+    Args:
+        lower: the exact lower end.
+        upper: the exact upper end (``>= lower``).
+        digits: the most significant figures wanted (>= 1).
+    """
+    if lower == upper:
+        return format_number(lower, digits)
+    if lower <= 0 <= upper:
+        return Number(f"[{_outward(lower, 2, down=True)}, {_outward(upper, 2, down=False)}]",
+                      False, False, interval=True)
+    for d in range(digits, 0, -1):
+        lo, hi = format_number(lower, d), format_number(upper, d)
+        if lo.latex == hi.latex:
+            return Number(lo.latex, lo.negative, False)
+    return Number(f"[{_outward(lower, 2, down=True)}, {_outward(upper, 2, down=False)}]",
+                  False, False, interval=True)

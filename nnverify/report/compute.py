@@ -22,6 +22,7 @@ from nnverify.errors import UsageError
 from nnverify.inputs import Inputs, sample_inputs
 from nnverify.model import Activation, Network
 from nnverify.modes import Mode
+from nnverify.predictions import Predictions, predictions
 from nnverify.rationals import weight_rationals
 from nnverify.report.settings import (
     DEFAULT_SETTINGS,
@@ -33,7 +34,8 @@ from nnverify.report.settings import (
 )
 from nnverify.report.tables import TestSummary
 
-__all__ = ["ReportData", "StudentRun", "InputsNote", "compute_report", "first_layer_sums", "run_student"]
+__all__ = ["ReportData", "StudentRun", "InputsNote", "DigitsScore", "compute_report", "first_layer_sums",
+           "run_student"]
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,13 @@ class InputsNote:
 
     Args:
         kind: ``book`` (the book's x by default), ``x`` (``--x``), ``file`` (``--inputs``),
-            ``samples`` (asked for) or ``default-samples`` (drawn because none were given).
+            ``samples`` (asked for), ``default-samples`` (drawn because none were given) or
+            ``default-digits`` (the shipped MNIST digits, chosen because none were given).
         source: the file name or the option text.
         low: lower end of the sampling range (samples only).
         high: upper end (samples only).
         seed: the sampling seed (samples only).
+        select: the options that chose a part of the inputs, e.g. ``--first 100`` (or ``""``).
     """
 
     kind: str
@@ -54,6 +58,24 @@ class InputsNote:
     low: float = 0.0
     high: float = 1.0
     seed: int = 0
+    select: str = ""
+
+
+@dataclass(frozen=True)
+class DigitsScore:
+    """The float forward's score on every shipped MNIST digit, beside the book's figure.
+
+    Args:
+        correct: digits whose predicted class (argmax) equals the label.
+        total: the digits scored (all 10,000 shipped).
+    """
+
+    correct: int
+    total: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +119,12 @@ class ReportData:
         tests: a property-test run to summarise, or None.
         student: the user's ``forward()`` checked on the same inputs, or None.
         units: the units derived one by one, ``((layer, (unit, ...)), ...)``.
+        predictions: every input's predicted class from ``check`` (0-based), certified or not,
+            with the accuracy; None without labels or with fewer than 2 outputs.
+        digits_score: the same forward on all shipped MNIST digits, when the inputs are some
+            of them; else None.
+        book_mnist: the network holds the book's trained MNIST weights and activations (the
+            report may then quote the book's ``Accuracy:0.9352``).
     """
 
     network: Network
@@ -114,6 +142,9 @@ class ReportData:
     tests: TestSummary | None
     student: StudentRun | None
     units: tuple[tuple[int, tuple[int, ...]], ...]
+    predictions: Predictions | None = None
+    digits_score: DigitsScore | None = None
+    book_mnist: bool = False
 
     @property
     def detail(self) -> Detail:
@@ -263,8 +294,9 @@ def compute_report(
     report = check(network, inputs, mode=cmode, prec=prec, digits=settings.digits, progress=progress)
     y_balls = tuple(tuple(row) for row in certify(network, inputs, mode=cmode, prec=prec).balls_z[-1])
     samples = None
-    if settings.plot_samples > 0:
-        rand = sample_inputs(network.n_inputs, settings.plot_samples, seed=settings.seed)
+    n_samples = settings.n_plot_samples(labelled=inputs.labels is not None)
+    if n_samples > 0:
+        rand = sample_inputs(network.n_inputs, n_samples, seed=settings.seed)
         samples = check(network, rand, mode=cmode, progress=progress)
     student = None
     if impl is not None:
@@ -278,4 +310,40 @@ def compute_report(
         a1_exact=first_layer_sums(network, cert, dmode), softmax=_softmax_balls(network, cert),
         check=report, y_balls=y_balls, samples=samples, tests=tests, student=student,
         units=parse_units(settings.units, network) if detail is Detail.FULL else (),
+        predictions=_predictions(network, inputs, report),
+        digits_score=_digits_score(network, inputs),
+        book_mnist=_is_book_mnist(network),
     )
+
+
+def _predictions(network: Network, inputs: Inputs, report: CheckReport) -> Predictions | None:
+    if inputs.labels is None or network.n_outputs < 2:
+        return None
+    return predictions(report, inputs.labels)
+
+
+#: Digits per batch when scoring all shipped digits.
+_SCORE_BATCH = 1000
+
+
+def _digits_score(network: Network, inputs: Inputs) -> DigitsScore | None:
+    """The float forward on all 10,000 shipped digits (one batched NumPy pass, as the book's
+    accuracy loop), when the report's inputs are some of them."""
+    from nnverify.datasets import IMAGE_SHAPE, MNIST_DIGITS, mnist_digits
+    from nnverify.numeric import forward
+
+    if inputs.source != MNIST_DIGITS or network.n_inputs != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
+        return None
+    every = mnist_digits()
+    correct = 0
+    for start in range(0, len(every), _SCORE_BATCH):  # in batches, as the book's loop: little memory
+        rows = slice(start, start + _SCORE_BATCH)
+        x = (every.images[rows] / 255).astype(np.float32)  # the book's normalisation (Digits.inputs)
+        correct += int((np.argmax(forward(network, x).y, axis=1) == every.labels[rows]).sum())
+    return DigitsScore(correct, len(every))
+
+
+def _is_book_mnist(network: Network) -> bool:
+    from nnverify.weights.known import BOOK_MNIST, recognise
+
+    return recognise(network) is BOOK_MNIST and network.activations == BOOK_MNIST.activations

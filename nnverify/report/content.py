@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
+from nnverify.datasets import MNIST_DIGITS
 from nnverify.modes import Mode
+from nnverify.report.abbreviated import KEEP_TERMS, abbreviated_unit, nonzero_inputs
 from nnverify.report.blocks import Block, Code, Doc, EqPart, Equation, Figure, Heading, Inline, Para, Text
 from nnverify.report.compute import ReportData
 from nnverify.report.content_check import (
@@ -21,13 +25,14 @@ from nnverify.report.content_check import (
     verification_section,
     weights_section,
 )
-from nnverify.report.content_full import closed_form_section, forward_section, network_section
+from nnverify.report.content_digits import predictions_section
+from nnverify.report.content_full import closed_form_section, forward_section, network_section, printer_words
 from nnverify.report.diagram import summary_diagram
 from nnverify.report.lang import Words, words_for
 from nnverify.report.numbers import format_fixed
 from nnverify.report.settings import Detail
 
-__all__ = ["build_document", "SUMMARY_SECTIONS", "Section"]
+__all__ = ["build_document", "SUMMARY_SECTIONS", "Section", "unit_sketch_section"]
 
 #: A section builder: the report's data and words -> its blocks.
 Section = Callable[[ReportData, Words], list[Block]]
@@ -37,9 +42,27 @@ def _mode_text(mode: Mode, words: Words) -> str:
     return words.word("mode_binary" if mode is Mode.BINARY else "mode_decimal")
 
 
+def _digits_option(data: ReportData) -> str:
+    """The options that select these digits again (``--inputs mnist-digits --first 100``)."""
+    index, note = data.inputs.index, data.note
+    option = f"--inputs {MNIST_DIGITS}"
+    if note.select:
+        return f"{option} {note.select}"
+    if index is None:
+        return option
+    if (index == np.arange(len(index))).all():
+        return f"{option} --first {len(index)}"
+    if len(index) <= 12:
+        return f"{option} --indices {','.join(str(int(i)) for i in index)}"
+    return f"{option} --indices ..."
+
+
 def _inputs_text(data: ReportData, words: Words) -> tuple[Inline, ...]:
     n = int(data.inputs.values.shape[0])
     note = data.note
+    if data.inputs.source == MNIST_DIGITS:
+        said = words.say("inputs_digits", n=n, cmd=Code(_digits_option(data)))
+        return said + (words.say("inputs_default_digits") if note.kind == "default-digits" else ())
     if note.kind == "book":
         xs = ", ".join(format_fixed(q, 8).latex for q in data.cert.x_exact[0])
         return words.say("inputs_book", x=xs)
@@ -89,9 +112,29 @@ def architecture_section(data: ReportData, words: Words) -> list[Block]:
             Figure(row.tikz, row.svg, words.word("alt_architecture", name=net.name))]
 
 
+def unit_sketch_section(data: ReportData, words: Words) -> list[Block]:
+    """Unit 1 of layer 1 derived in abbreviated form: the first and last terms of its sum.
+
+    Args:
+        data: the report's data (the derived input's certified pass and exact sums).
+        words: the report's language.
+    """
+    net = data.network
+    places = data.settings.step_digits
+    a_row, z_row = abbreviated_unit(net, data.cert, data.a1_exact, mode=data.derivation_mode,
+                                    places=places, softmax=data.softmax, words=printer_words(words))
+    n = net.layers[0].n_in
+    intro = words.say("sketch_intro", k=data.derive_row + 1, n=n, keep=min(KEEP_TERMS, n), d=places,
+                      nz=nonzero_inputs(data.cert))
+    return [Heading(words.say("h_unit_sketch")), Para(intro),
+            Equation((EqPart(tuple(a_row.lines()), a_row.label), EqPart(tuple(z_row.lines()), z_row.label)))]
+
+
 #: The summary report's sections, in order (each: data, words -> blocks).
 SUMMARY_SECTIONS: list[Section] = [
     architecture_section,
+    unit_sketch_section,
+    predictions_section,
     summary_table_section,
     weights_section,
     plots_section,
@@ -111,6 +154,7 @@ def build_document(data: ReportData) -> Doc:
         closed_blocks, closed = closed_form_section(data, words)
         blocks += closed_blocks
         blocks += verification_section(data, words, closed=closed)
+        blocks += predictions_section(data, words)
         blocks += plots_section(data, words)
     else:
         for section in SUMMARY_SECTIONS:

@@ -23,7 +23,7 @@ from nnverify.report.derivation import output_name
 from nnverify.report.lang import Words
 from nnverify.report.numbers import format_bound, format_number
 from nnverify.report.plots import activation_plot, ulp_histogram
-from nnverify.report.tables import MAX_TABLE_ROWS, TEST_STATUSES, TestSummary
+from nnverify.report.tables import MAX_SUMMARY_ROWS_WITH_PREDICTIONS, MAX_TABLE_ROWS, TEST_STATUSES, TestSummary
 
 __all__ = ["verification_section", "summary_table_section", "plots_section", "tests_section",
            "weights_section", "status_of"]
@@ -56,7 +56,9 @@ def _m(latex: str) -> Cell:
 
 
 def _has_prob(results: Sequence[Any]) -> bool:
-    return any(getattr(r, "prob_bound_ulp", None) is not None for r in results)
+    """A column for the probabilistic bound where it says more than the sound one (small sums:
+    the two are equal, and the column would only widen the table)."""
+    return any(getattr(r, "prob_bound_ulp", None) is not None and r.prob_bound_ulp < r.bound_ulp for r in results)
 
 
 def _bound_sentences(results: Sequence[Any], words: Words, network: Any) -> list[Inline]:
@@ -167,28 +169,31 @@ def summary_table_section(data: ReportData, words: Words) -> list[Block]:
     out: list[Block] = [Heading(words.say("h_verification")),
                         Para(words.say("summary_intro", dtype=str(dt), n=N, k=K) + (Text(" "),)
                              + tuple(_bound_sentences(report.results if report else [], words, data.network)))]
+    labels = data.inputs.labels
     header = tuple((Text(words.word(k)),) for k in (
-        "col_input", "col_largest", "col_worst", "col_exact", "col_numpy_short", "col_ulp", "col_sound",
-        "col_verdict"))
+        "col_input", *(("col_label",) if labels is not None else ()), "col_class", "col_worst", "col_exact",
+        "col_numpy_short", "col_ulp", "col_sound", "col_verdict"))
     by_row: dict[int, list[Any]] = {}
     rows_of = list(data.student.rows) if data.student is not None else list(range(N))
     for r in (report.results if report is not None else ()):
         by_row.setdefault(rows_of[r.input], []).append(r)
     body = []
-    for row in sorted(by_row)[:MAX_TABLE_ROWS]:
+    limit = MAX_TABLE_ROWS if data.predictions is None else MAX_SUMMARY_ROWS_WITH_PREDICTIONS
+    for row in sorted(by_row)[:limit]:
         res = by_row[row]
         worst = max(res, key=lambda r: r.ulp)
-        cls = int(np.argmax([r.value for r in res])) + 1
+        cls = int(np.argmax([r.value for r in res]))  # 0-based, as np.argmax (class c is y_{c+1})
         statuses = {status_of(r) for r in res}
         verdict = "ok" if statuses == {"ok"} else ("failed" if "failed" in statuses else
                                                    "suspicious" if "suspicious" in statuses else "undecided")
         exact = ball_significant(data.y_balls[row][worst.output], min(data.settings.digits, 12))
-        body.append(((Text(str(row + 1)),), _m(output_name(cls)), _m(output_name(worst.output + 1)),
+        label: tuple[Cell, ...] = ((Text(str(int(labels[row]))),),) if labels is not None else ()
+        body.append(((Text(str(row + 1)),), *label, _m(str(cls)), _m(output_name(worst.output + 1)),
                      _m(exact.latex), _m(_float_latex(worst.value, dt)), _m(format_number(worst.ulp, 3).latex),
                      _m(format_bound(worst.bound_ulp).latex), _verdict(verdict, words)))
-    out.append(Table("rrlllrrl", header, tuple(body)))
-    if N > MAX_TABLE_ROWS:
-        out.append(Para(words.say("inputs_shown", shown=MAX_TABLE_ROWS, total=N)))
+    out.append(Table("r" + ("r" if labels is not None else "") + "rlllrrl", header, tuple(body)))
+    if N > limit:
+        out.append(Para(words.say("inputs_shown", shown=limit, total=N)))
     if report is not None:
         out.append(Para(verdict_line(report, words, rows_of)))
         out.append(Para(_looseness(report, words)))

@@ -32,6 +32,7 @@ from nnverify.report.printer import LatexPrinter, SymbolTable
 __all__ = [
     "Derivation",
     "unit_rows",
+    "z_derivation",
     "softmax_rows",
     "softmax_sum_symbol",
     "closed_form_rows",
@@ -232,16 +233,29 @@ def unit_rows(
          (res_rel, (a_vals[j - 1].latex,))),
         f"eq:a-{l}-{j}",
     )
-    z_row = _z_row(network, cert, l, j, z_expr, a_vals, places=places, table=table, softmax=softmax,
+    z_row = z_derivation(network, cert, l, j, z_expr, a_vals, places=places, table=table, softmax=softmax,
                    words=words)
     return a_row, z_row
 
 
-def _z_row(network: Network, cert: CertifiedPass, l: int, j: int, z_expr: sympy.Expr,
+def z_derivation(network: Network, cert: CertifiedPass, l: int, j: int, z_expr: sympy.Expr,
            a_vals: list[Number], *, places: int, table: SymbolTable,
            softmax: Mapping[int, tuple[tuple[arb, ...], arb]] | None,
            words: Mapping[str, str] | None) -> Derivation:
-    """``z^{(l)}_j = h(a)``: the activation's expression, substituted, result (see unit_rows)."""
+    """``z^{(l)}_j = h(a)``: the activation's expression, substituted, result (see unit_rows).
+
+    Args:
+        network: the network.
+        cert: certified values; row 0 is the derived input.
+        l: layer, 1-based.
+        j: unit, 1-based.
+        z_expr: the unit's ``h(a^{(l)}_j)`` from the symbolic model (in ``a`` symbols).
+        a_vals: the printed weighted sums of layer ``l``.
+        places: decimals of the numbers.
+        table: names of every symbol in ``z_expr`` (``a``, and ``S`` for softmax).
+        softmax: per softmax layer, the balls of ``exp(a_k)`` and of their sum.
+        words: the words of a case distinction (``if``, ``otherwise``).
+    """
     from nnverify import symbolic as S
 
     L = len(network.layers)

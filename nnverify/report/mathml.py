@@ -24,6 +24,7 @@ _SYMBOLS = {
     r"\cdots": ("mi", "\u22ef"), r"\pm": ("mo", "\u00b1"), r"\{": ("mo", "{"), r"\}": ("mo", "}"),
     r"\mid": ("mo", "|"), r"\lvert": ("mo", "|"), r"\rvert": ("mo", "|"),
     r"\neq": ("mo", "\u2260"), r"\lambda": ("mi", "\u03bb"), r"\top": ("mi", "\u22a4"),
+    r"\checkmark": ("mi", "\u2713"),
 }
 _FUNCTIONS = {r"\exp": "exp", r"\tanh": "tanh", r"\max": "max", r"\min": "min", r"\ln": "ln",
               r"\log": "log"}

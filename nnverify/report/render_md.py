@@ -4,7 +4,7 @@ Inline math is ``$...$``, displays are ``$$\\begin{aligned} ... \\end{aligned}\\
 and MathJax both read them), equation references are links to anchors, tables are pipe
 tables. Every piece of text is escaped, so user text (a title, a file name) can neither
 start markup nor be read as math. Pictures are drawn in the PDF and HTML versions; here a
-line says so.
+line says so, followed by the picture's content as a table when it has one (the digits grid).
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ def _block(b: Block, numbers: dict[str, int]) -> list[str]:
         rows += ["| " + " | ".join(_cell(c, numbers) for c in r) + " |" for r in b.rows]
         return rows + [""]
     if isinstance(b, Figure):
+        if b.fallback is not None:
+            return [f"*{_text(b.alt)} (drawn in the PDF and HTML reports):*", "", *_block(b.fallback, numbers)]
         return [f"*[{_text(b.alt)}: drawn in the PDF and HTML reports]*", ""]
     raise TypeError(f"no Markdown for {type(b).__name__}")
 

@@ -14,8 +14,8 @@ from nnverify.modes import Mode
 from nnverify.report.lang import Lang
 
 __all__ = [
-    "MARKER", "WEB_MARKER", "FULL_MAX_WIDTH", "FULL_MAX_PARAMS", "MAX_DERIVE_PREC", "Detail", "ReportSettings",
-    "choose_detail", "parse_units", "DEFAULT_SETTINGS",
+    "MARKER", "WEB_MARKER", "FULL_MAX_WIDTH", "FULL_MAX_PARAMS", "MAX_DERIVE_PREC", "DEFAULT_PLOT_SAMPLES",
+    "Detail", "ReportSettings", "choose_detail", "parse_units", "DEFAULT_SETTINGS",
 ]
 
 #: First line of every generated ``.tex`` (how nnverify recognises its own files).
@@ -28,6 +28,8 @@ FULL_MAX_WIDTH = 6
 FULL_MAX_PARAMS = 120
 #: Highest precision (bits) the derived input's balls are raised to for certified digits.
 MAX_DERIVE_PREC = 8192
+#: Random inputs behind the ULP-error histogram when the verified inputs are not real data.
+DEFAULT_PLOT_SAMPLES = 200
 
 
 class Detail(enum.Enum):
@@ -50,7 +52,10 @@ class ReportSettings:
         digits: significant digits of the certified exact values (table, results).
         step_digits: decimals of the numbers in the derivation steps, as NumPy prints them
             (``precision=8``: 1.21402696).
-        plot_samples: random inputs behind the ULP-error histogram.
+        plot_samples: random inputs behind the ULP-error histogram. None (default): the
+            verified inputs themselves when they carry labels (real data such as the MNIST
+            digits: their errors are the ones that matter), else
+            :data:`DEFAULT_PLOT_SAMPLES` random inputs.
         seed: seed of those inputs.
         detail: full derivation, summary, or chosen by size (AUTO).
         prec: working precision of the certified evaluation in bits (raised for the derived
@@ -65,7 +70,7 @@ class ReportSettings:
     mode: Mode | None = None
     digits: int = 20
     step_digits: int = 8
-    plot_samples: int = 200
+    plot_samples: int | None = None
     seed: int = 0
     detail: Detail = Detail.AUTO
     prec: int = 128
@@ -83,6 +88,8 @@ class ReportSettings:
         for name, lo, hi in (("digits", 1, 40), ("step_digits", 1, 17), ("plot_samples", 0, 100_000),
                              ("derive_input", 1, 10**9)):
             v = getattr(self, name)
+            if v is None and name == "plot_samples":
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise UsageError(
                     f"--{name.replace('_', '-')} {v!r}: must be a whole number from {lo} to {hi}"
@@ -95,6 +102,16 @@ class ReportSettings:
         if self.mode is not None:
             return self.mode
         return Mode.DECIMAL if network.has_text else Mode.BINARY
+
+    def n_plot_samples(self, labelled: bool) -> int:
+        """Random inputs to draw for the histogram (see ``plot_samples``).
+
+        Args:
+            labelled: the verified inputs carry labels (real data).
+        """
+        if self.plot_samples is not None:
+            return self.plot_samples
+        return 0 if labelled else DEFAULT_PLOT_SAMPLES
 
     def check_mode(self) -> Mode:
         """The verification table's exact model: the asked mode, else the stored floats."""

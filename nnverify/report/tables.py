@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 from nnverify.errors import UsageError
 
-__all__ = ["TestSummary", "TEST_STATUSES", "MAX_TABLE_ROWS"]
+__all__ = ["TestSummary", "TEST_STATUSES", "MAX_TABLE_ROWS", "MAX_SUMMARY_ROWS_WITH_PREDICTIONS"]
 
 #: Most rows in the verification table (the rest are counted, and are in ``nnverify check``).
 MAX_TABLE_ROWS = 40
+#: Most rows of the summary's per-input table when the predictions section shows every input
+#: already (the grid of digits): the table then fits on the page after the predictions.
+MAX_SUMMARY_ROWS_WITH_PREDICTIONS = 20
 
 #: The verdicts a property can have in a :class:`TestSummary`.
 TEST_STATUSES = ("passed", "failed", "skipped")

@@ -34,6 +34,8 @@ class SuiteConfig:
         max_value: largest input value drawn.
         max_batch: most rows in a drawn batch.
         max_width: widest layer of a random network.
+        sound_only: the agreement laws accept an output outside the probabilistic bound but within
+            the sound one ("suspicious"), which otherwise breaks them.
     """
 
     network: Network
@@ -43,11 +45,16 @@ class SuiteConfig:
     max_value: float = 10.0
     max_batch: int = 4
     max_width: int = 5
+    sound_only: bool = False
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.min_value) and np.isfinite(self.max_value)) or self.min_value > self.max_value:
             raise UsageError(
                 f"--low {self.min_value} --high {self.max_value}: need finite low <= high"
             )
+        if self.random_networks and not self.impl.takes_network:
+            raise UsageError(
+                f"--random-networks: {self.impl.label} takes no network (it computes weights of its own), so it "
+                "cannot be given random ones; leave out --random-networks")
         if self.max_batch < 2:
             raise UsageError(f"--max-batch {self.max_batch}: must be at least 2 (batch consistency needs 2 rows)")

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import importlib
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import example as hypothesis_example
 from hypothesis import seed as hypothesis_seed
-from hypothesis.errors import HypothesisException
+from hypothesis.errors import HypothesisException, HypothesisWarning
 
 from nnverify.errors import UsageError
 from nnverify.status import PropertyStatus
 from nnverify.suite.config import PROFILES, SuiteConfig
 from nnverify.suite.laws import get_property, property_names
 from nnverify.suite.laws.base import HungOnCase, LawBroken, Property, Recorder
+from nnverify.suite.replay import decode_case, encode_case
 from nnverify.suite.results import Counterexample, PropertyResult, SuiteResult
+
+#: ``BaseExceptionGroup``: built in from Python 3.11; on 3.10 the backport Hypothesis depends on.
+_Group: type[BaseException] = getattr(builtins, "BaseExceptionGroup", None) or \
+    importlib.import_module("exceptiongroup").BaseExceptionGroup
 
 __all__ = ["run_property", "run_suite"]
 
@@ -59,10 +69,56 @@ def _no_local_constants() -> Iterator[None]:
         providers._get_local_constants = original
         cache.cache.clear()
 
+#: One subclass of LawBroken per (law, fault kind): Hypothesis tells bugs apart by exception
+#: type and raise site, so each distinct law broken is a distinct bug it shrinks and reports.
+_DISTINCT: dict[tuple[str, str], type[LawBroken]] = {}
+
+
+def _distinct(exc: LawBroken) -> LawBroken:
+    cex = exc.counterexample
+    key = (cex.law, cex.failure.kind.value if cex.failure is not None else "")
+    cls = _DISTINCT.get(key)
+    if cls is None:
+        cls = _DISTINCT[key] = type(f"LawBroken_{len(_DISTINCT)}", (LawBroken,), {})
+    out = cls.__new__(cls)
+    Exception.__init__(out, *exc.args)
+    out.counterexample = cex
+    return out
+
+
+def _broken(exc: BaseException) -> list[BaseException]:
+    """The broken laws inside what Hypothesis raised (one, or a group of distinct ones)."""
+    if isinstance(exc, (LawBroken, HungOnCase)):
+        return [exc]
+    if isinstance(exc, _Group):
+        return [e for sub in exc.exceptions for e in _broken(sub)]  # type: ignore[attr-defined]
+    return []
+
+
 def _run_examples(
-    prop: Property, ctx: SuiteConfig, rec: Recorder, max_examples: int, seed: int
-) -> BaseException | None:
-    """Run ``prop``'s examples under Hypothesis; the exception that broke the law, or None."""
+    prop: Property, ctx: SuiteConfig, rec: Recorder, max_examples: int, seed: int, *,
+    max_failures: int = 1, replay: Any = None,
+) -> list[BaseException]:
+    """Run ``prop``'s examples under Hypothesis; the exceptions that broke the law (none: it held).
+
+    With ``replay`` (an example), only that example runs, once (``--replay``).
+    """
+    def check(example: Any) -> None:
+        rec.example()
+        broken: LawBroken | None = None
+        try:
+            prop.check(ctx, example, rec)
+        except LawBroken as exc:
+            broken = exc
+        except HungOnCase as exc:
+            exc.counterexample = replace(exc.counterexample, case=encode_case(example, ctx.network))
+            raise
+        if broken is not None:  # raised here, outside the handler: the law alone tells bugs apart
+            broken.counterexample = replace(broken.counterexample, case=encode_case(example, ctx.network))
+            raise _distinct(broken)
+
+    phases = (Phase.explicit,) if replay is not None else \
+        (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
 
     @settings(
         max_examples=max_examples,
@@ -70,29 +126,36 @@ def _run_examples(
         database=None,
         derandomize=False,
         verbosity=Verbosity.quiet,
-        report_multiple_bugs=False,
+        report_multiple_bugs=max_failures > 1,
         print_blob=False,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+        phases=phases,
         suppress_health_check=list(HealthCheck),
     )
     @hypothesis_seed(seed)
     @given(prop.strategy(ctx))
     def test(example: Any) -> None:
-        rec.example()
-        prop.check(ctx, example, rec)
+        check(example)
 
+    if replay is not None:
+        test = hypothesis_example(replay)(test)
     try:
-        with _no_local_constants():
+        with _no_local_constants(), warnings.catch_warnings():
+            # A 784-value input makes Hypothesis warn about its own repr of the example, with a
+            # site-packages path: nnverify prints the example itself.
+            warnings.filterwarnings("ignore", message="Generating overly large repr", category=HypothesisWarning)
             test()
-    except (LawBroken, HungOnCase) as exc:
-        return exc
+    except (LawBroken, HungOnCase, _Group) as exc:
+        found = _broken(exc)
+        if found:
+            return found[:max_failures]
+        raise
     except HypothesisException as exc:  # e.g. Flaky: the law failed once, then not again
-        return LawBroken("reproducible failure", f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+        return [LawBroken("reproducible failure", f"{type(exc).__name__}: {str(exc).splitlines()[0]}")]
     except Exception as exc:  # raised by nnverify itself, not by the code under test
         first = (str(exc).splitlines() or [""])[0]
-        return LawBroken("internal error in nnverify (a bug in nnverify, not in the code under test; "
-                         "please report it)", f"{type(exc).__name__}: {first}")
-    return None
+        return [LawBroken("internal error in nnverify (a bug in nnverify, not in the code under test; "
+                          "please report it)", f"{type(exc).__name__}: {first}")]
+    return []
 
 
 def run_property(
@@ -102,6 +165,8 @@ def run_property(
     max_examples: int = PROFILES["ci"],
     seed: int = 0,
     tick: Callable[[str], None] | None = None,
+    max_failures: int = 3,
+    replay: Any = None,
 ) -> PropertyResult:
     """Run one property under Hypothesis and return its verdict (never raises on a failure).
 
@@ -111,30 +176,36 @@ def run_property(
         max_examples: examples Hypothesis generates (shrinking runs come on top).
         seed: Hypothesis seed; the same seed gives the same examples and counterexample.
         tick: called with the property's name once per example (progress display).
+        max_failures: report up to this many distinct counterexamples (another law or fault each).
+        replay: a counterexample's ``case`` (JSON, see :mod:`.replay`): run that example alone.
     """
     if isinstance(prop, str):
         prop = get_property(prop)
     if max_examples < 1:
         raise UsageError(f"--examples {max_examples}: must be at least 1")
+    if max_failures < 1:
+        raise UsageError(f"--max-failures {max_failures}: must be at least 1")
+    example = None if replay is None else decode_case(replay, ctx.network)
     start = time.perf_counter()
     reason = prop.skip_reason(ctx)
     if reason is not None:
         return PropertyResult(prop.name, PropertyStatus.SKIPPED, 0, reason)
     name = prop.name
     rec = Recorder(tick=(lambda: tick(name)) if tick is not None else None)
-    failure: BaseException | None = None
+    failures: list[BaseException] = []
     try:
         prop.setup(ctx)
     except LawBroken as exc:
-        failure = exc
-    if failure is None:
-        failure = _run_examples(prop, ctx, rec, max_examples, seed)
+        failures = [exc]
+    if not failures:
+        failures = _run_examples(prop, ctx, rec, max_examples, seed, max_failures=max_failures, replay=example)
     seconds = time.perf_counter() - start
-    if failure is None:
+    if not failures:
         return PropertyResult(prop.name, PropertyStatus.PASSED, rec.examples, worst=rec.worst, seconds=seconds)
-    cex = _counterexample(failure)
+    cexs = [_counterexample(f) for f in failures]
+    cex = cexs[0]
     return PropertyResult(prop.name, PropertyStatus.FAILED, rec.examples, f"{cex.law}: {cex.message}", cex,
-                          rec.worst, seconds)
+                          rec.worst, seconds, tuple(cexs[1:]))
 
 
 def run_suite(
@@ -144,6 +215,7 @@ def run_suite(
     max_examples: int = PROFILES["ci"],
     seed: int = 0,
     tick: Callable[[str], None] | None = None,
+    max_failures: int = 3,
 ) -> SuiteResult:
     """Run the named properties (default: all) and return every verdict.
 
@@ -153,6 +225,7 @@ def run_suite(
         max_examples: examples per property.
         seed: Hypothesis seed, the same for every property.
         tick: called with the property's name once per example (progress display).
+        max_failures: distinct counterexamples reported per property.
 
     A property that cannot apply is ``skipped`` with the reason. After the implementation
     under test hangs once, the properties after it are skipped rather than hang again.
@@ -166,8 +239,8 @@ def run_suite(
             results.append(PropertyResult(prop.name, PropertyStatus.SKIPPED, 0,
                                           f"not run: the implementation under test hung in {hung}"))
             continue
-        res = run_property(prop, ctx, max_examples=max_examples, seed=seed, tick=tick)
+        res = run_property(prop, ctx, max_examples=max_examples, seed=seed, tick=tick, max_failures=max_failures)
         if res.counterexample is not None and res.counterexample.is_timeout:
             hung = prop.name
         results.append(res)
-    return SuiteResult(tuple(results), seed, max_examples, ctx.impl.label)
+    return SuiteResult(tuple(results), seed, max_examples, ctx.impl.label, ctx.impl.notes)

@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from nnverify.display import derivation_html, derivation_latex
 from nnverify.errors import LimitError, UsageError
 from nnverify.inputs import Inputs
 from nnverify.model import Network
@@ -79,6 +80,13 @@ class Derivation:
     units: tuple[UnitDerivation, ...]
     outputs: tuple[OutputDerivation, ...]
     one_unit: bool = False
+
+    def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
+        return derivation_html(self)
+
+    def _repr_latex_(self) -> str:
+        return derivation_latex(self)
+
 
 
 def layered_size_bound(network: Network) -> int:

