@@ -94,6 +94,14 @@ class OutputResult:
         }
 
 
+def _to_float(q: Fraction) -> float:
+    """``q`` as a float, ``inf`` beyond the float range (a relative error near a value of 1e-400)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
+
+
 def _combine(sound: Verdict, prob: Verdict) -> Verdict:
     """Both tiers' verdict: failed and undecided of the sound tier first, then the probabilistic one."""
     if sound is not Verdict.OK:
@@ -136,7 +144,7 @@ def ball_verdict(row: int, k: int, exact: Enclosure, y_ball: arb, prec: int, val
     if mid_f != 0:
         rel = near / mid_f
     else:  # 0, or below the float range (a softmax output of 1e-400)
-        rel = 0.0 if near == 0 else (math.inf if mid == 0 else float(Fraction(near) / abs(mid)))
+        rel = 0.0 if near == 0 else (math.inf if mid == 0 else _to_float(Fraction(near) / abs(mid)))
     return OutputResult(
         input=row, output=k, exact=exact, value=value, abs_error=near, rel_error=rel,
         ulp=near / unit_f, bound_abs=total, bound_ulp=math.nextafter(total / unit_f, math.inf),
@@ -175,8 +183,8 @@ def exact_verdict(row: int, k: int, exact: Enclosure, value: float, bound_abs: f
         abs_err = rel_err = ulps = math.inf
     else:
         abs_err = float(near)
-        ulps = float(near / unit)
-        rel_err = float(near / abs(mid)) if mid != 0 else (0.0 if near == 0 else math.inf)
+        ulps = _to_float(near / unit)
+        rel_err = _to_float(near / abs(mid)) if mid != 0 else (0.0 if near == 0 else math.inf)
     return OutputResult(
         input=row, output=k, exact=exact, value=value, abs_error=abs_err, rel_error=rel_err, ulp=ulps,
         bound_abs=float_up(total) if total is not None else math.inf,

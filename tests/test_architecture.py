@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("symbolic", "strategies"),
     ("certified",),
     ("bounds",),
-    ("compare", "verdicts", "predictions"),
+    ("compare", "verdicts", "results", "predictions"),
     ("suite", "testing"),
     ("report",),
     ("cli", "__main__", "pytest_plugin"),

@@ -163,6 +163,8 @@ def test_distance_bounds_bracket_the_exact_distances() -> None:
     v[:3] = [np.nan, np.inf, y.hi[3]]
     near, far = y.distance_bounds(v)
     assert np.isinf(near[:2]).all() and np.isinf(far[:2]).all()
+    wide = DD(y.hi[:1], y.lo[:1], np.array([np.inf]))
+    assert wide.distance_bounds(np.array([1.0])) == (0.0, np.inf)  # an infinite ball: nothing known
     for i in range(2, 200):
         with ctx.workprec(8192):
             ball = _exact(y, i)

@@ -173,7 +173,8 @@ class DD:
     def distance_bounds(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(near, far)``: ``near`` a lower bound of the distance from each float ``values`` to the
         nearest point of its ball, ``far`` an upper bound of the distance to the farthest point;
-        both ``inf`` for NaN or infinite values or balls.
+        both ``inf`` for NaN or infinite values; ``(0, inf)`` where the ball is infinite (it tells
+        nothing: never "far", never "near").
 
         ``d = v - hi - lo`` is ``s + e - lo`` exactly with ``(s, e) = TwoSum(v, -hi)``; the two
         remaining roundings are bounded by ``u (|t| + |w|)``.
@@ -183,12 +184,18 @@ class DD:
             s, e = two_sum(v, -self.hi)
             t = e - self.lo
             w = s + t
-            eps = up(up(np.abs(t) + np.abs(w)) * _U1)
+            # sums of nonnegative floats round to 0 only when exactly 0: an exact 0 stays 0
+            parts = np.abs(t) + np.abs(w)
+            eps = np.where(parts == 0, 0.0, up(up(parts) * _U1))
             aw = np.abs(w)
-            far = up(up(aw + eps) + self.rad)
+            far = aw + eps
+            far = np.where(far == 0, 0.0, up(far))
+            far = np.where(far + self.rad == 0, 0.0, up(far + self.rad))
             near = np.maximum(np.nextafter(np.nextafter(aw - eps, -np.inf) - self.rad, -np.inf), 0.0)
-            bad = ~(np.isfinite(v) & np.isfinite(far))
-        return np.where(bad, np.inf, near), np.where(bad, np.inf, far)
+            wrong = ~np.isfinite(v)  # NaN or infinite: infinitely far from any real number
+            unknown = ~np.isfinite(far) & ~wrong  # a ball that encloses nothing useful: it could be anywhere
+        near = np.where(wrong, np.inf, np.where(unknown, 0.0, near))
+        return np.asarray(near), np.where(wrong | unknown, np.inf, far)
 
     def neg(self) -> DD:
         return DD(-self.hi, -self.lo, self.rad)

@@ -94,7 +94,7 @@ def _row(r: OutputResult, digits: int, who: str) -> str:
     value = np.format_float_positional(r.value, unique=True, trim="-") if math.isfinite(r.value) \
         and 1e-4 <= abs(r.value) < 1e16 else repr(r.value)
     return (
-        f"  y{r.output + 1:<3} exact {r.exact.digits(digits)} (± {_g(float(r.exact.rad), 2)})  "
+        f"  y{r.output + 1:<3} exact {r.exact.digits(digits)} (± {r.exact.rad_text(2)})  "
         f"{who} {value}  error {_g(r.ulp)} ulp  bound {_g(r.bound_ulp)} ulp "
         f"(prob. {_g(math.inf if r.prob_bound_ulp is None else r.prob_bound_ulp)})  "
         f"{r.status}"
@@ -171,25 +171,25 @@ def prediction_lines(preds: Predictions, inputs: Inputs, dtype: object) -> list[
 def _print_outputs(report: CheckReport, preds: Predictions | None, inputs: Inputs,
                    args: argparse.Namespace, who: str) -> None:
     """Every output of every input (up to ten inputs, or ``--all``), else the outputs not ok."""
-    N = report.x.shape[0]
+    N, K = report.y.shape
     listing = args.all or N <= _LIST_MAX_INPUTS
-    by_input: dict[int, list[OutputResult]] = {}
-    for r in report.results:
-        by_input.setdefault(r.input, []).append(r)
+    table = report.table
     if listing:
+        table.prefetch(table.rows_needing_digits(args.digits))  # the exact digits shown, in one batch
         for i in range(N):
             xs = report.x[i]
             shown = ", ".join(np.format_float_positional(v, unique=True, trim="-") for v in xs[:6])
             more = f", ... ({len(xs)} values)" if len(xs) > 6 else ""
             where = "" if inputs.index is None else f" (#{int(inputs.index[i])} of {inputs.source})"
             print(f"input {i + 1}{where}: x = [{shown}{more}]")
-            for r in by_input[i]:
-                print(_row(r, args.digits, who))
+            for k in range(K):
+                print(_row(table[i * K + k], args.digits, who))
             if preds is not None:
                 print(_prediction_row(preds.rows[i]))
     else:
-        bad = [r for r in report.results if not r.ok]
-        for r in bad[:20]:
+        bad = table.not_ok()
+        table.prefetch(sorted({int(i) // K for i in bad[:20]}))
+        for r in (table[int(i)] for i in bad[:20]):
             print(f"input {r.input + 1}:")
             print(_row(r, args.digits, who))
         if len(bad) > 20:
