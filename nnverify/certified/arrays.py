@@ -7,8 +7,8 @@ certified paths) works with; :func:`from_arb` makes one, rigorously, from ``arb`
 
 Outward rounding in NumPy: every float operation here is correctly rounded to nearest (IEEE
 binary64, no flush-to-zero), so the exact result of one operation lies strictly within one ulp
-of the computed one and :func:`up` (``nextafter(x, +inf)``) of it is an upper bound — for
-normal and subnormal results alike. A radius is always rounded up that way after each step.
+of the computed one and :func:`up` of it (at least ``nextafter(x, +inf)``) is an upper bound —
+for normal and subnormal results alike. A radius is always rounded up that way after each step.
 """
 
 from __future__ import annotations
@@ -23,14 +23,40 @@ from nnverify.certified.certify import CertifiedPass
 __all__ = ["BallArray", "BallPass", "from_arb", "ball_pass", "up", "down"]
 
 
+#: ``2**-52``: for a float of magnitude in ``[2**e, 2**(e+1))`` the gap to its neighbours is at
+#: most ``2**(e-52)``, so adding ``|x| 2**-52`` moves ``x`` at least one float up.
+_STEP = 2.0**-52
+_TINY = 2.0**-1074
+_MAX = float(np.finfo(np.float64).max)
+
+
 def up(x: np.ndarray) -> np.ndarray:
-    """The next float64 above each entry: an upper bound of the exact result of one rounded operation."""
-    return np.asarray(np.nextafter(x, np.inf))
+    """A float64 ``>= nextafter(x, +inf)`` for each entry: an upper bound of the exact result of the
+    one rounded operation that gave ``x`` (three times cheaper than ``np.nextafter``).
+
+    ``fl(x + (|x| 2**-52 + 2**-1074))``: the exact sum is at least one gap above ``x`` (for
+    subnormals and 0 the addition of ``2**-1074`` is exact), so rounding to nearest cannot fall
+    below the next float; ``+-inf`` and NaN stay what ``nextafter`` makes of them
+    (``up(-inf) = -DBL_MAX``, ``up(inf) = inf``, NaN stays NaN).
+    """
+    xs = np.asarray(x, dtype=np.float64)
+    out = np.abs(xs)
+    if not isinstance(out, np.ndarray) or out.ndim == 0:  # a scalar: no in-place steps
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(max(float(xs + (min(float(out) * _STEP, 1e300) + _TINY)), -_MAX))
+    out *= _STEP
+    np.minimum(out, 1e300, out=out)  # keeps -inf + out at -inf (then raised to -DBL_MAX), not NaN
+    out += _TINY
+    with np.errstate(over="ignore", invalid="ignore"):
+        out += xs
+    np.maximum(out, -_MAX, out=out)
+    return out
 
 
 def down(x: np.ndarray) -> np.ndarray:
-    """The next float64 below each entry: a lower bound of the exact result of one rounded operation."""
-    return np.asarray(np.nextafter(x, -np.inf))
+    """A float64 ``<= nextafter(x, -inf)`` for each entry: a lower bound of the exact result of one
+    rounded operation (the mirror of :func:`up`)."""
+    return np.asarray(-up(-np.asarray(x, dtype=np.float64)))
 
 
 @dataclass(frozen=True, eq=False)
