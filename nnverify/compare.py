@@ -33,39 +33,33 @@ that of the probabilistic tier alone (ok/suspicious/undecided).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from nnverify.bounds import DEFAULT_ROUNDING, RoundingModel
-from nnverify.bounds.boxes import RANGES
 from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE, check_confidence
 from nnverify.bounds.tiers import error_bounds
 from nnverify.certified import Enclosure, certify, check_prec
-from nnverify.certified.arrays import BallPass, ball_pass, down, up
+from nnverify.certified.arrays import BallArray, BallPass, ball_pass, up
 from nnverify.certified.fastpass import fast_forward
-from nnverify.display import report_html, report_latex
 from nnverify.errors import InputsError, UsageError
 from nnverify.inputs import Inputs, input_rationals
-from nnverify.model import Activation, Network
+from nnverify.model import Network
 from nnverify.modes import Mode
 from nnverify.numeric import forward
 from nnverify.progress import Progress
-from nnverify.results import ResultTable, array_verdicts
-from nnverify.status import Route, Verdict, json_float
+from nnverify.results import STATUSES, CheckReport, ResultTable
+from nnverify.status import Route, Verdict
 from nnverify.validate import check_float, check_int, check_network
-from nnverify.verdicts import PROBABILISTIC_MODEL, OutputResult, ball_verdict, exact_verdict
+from nnverify.verdicts import PROBABILISTIC_MODEL, OutputResult, array_verdicts, ball_verdict, exact_verdict, strict_ok
 
-__all__ = ["OutputResult", "CheckReport", "check_outputs", "check", "fast_route", "STATUSES", "DEFAULT_MAX_PREC",
-           "FAST_MIN_WORK", "PROBABILISTIC_MODEL"]
+__all__ = ["OutputResult", "CheckReport", "check_outputs", "check", "fast_route", "reference_balls", "STATUSES",
+           "DEFAULT_MAX_PREC", "FAST_MIN_WORK", "PROBABILISTIC_MODEL"]
 
-#: The four verdicts, in the order they are counted.
-STATUSES = (Verdict.OK.value, Verdict.SUSPICIOUS.value, Verdict.FAILED.value, Verdict.UNDECIDED.value)
 #: Highest precision the automatic raise goes to.
 DEFAULT_MAX_PREC = 2048
 #: Rows per batch: the fast path's (one NumPy pass each) and arb's (arb_mat stays cache friendly).
@@ -76,14 +70,6 @@ _FAST_BATCH, _ARB_BATCH = 1000, 250
 FAST_MIN_WORK = {"float32": 20_000, "float64": 100_000}
 
 
-def _median_ratio(bounds: np.ndarray, errors: np.ndarray) -> float:
-    """median(bounds) / median(errors), inf when the median error is 0."""
-    e, b = float(np.median(errors)), float(np.median(bounds))
-    if not (math.isfinite(e) and math.isfinite(b)):
-        return math.inf
-    return b / e if e > 0 else math.inf
-
-
 def fast_route(network: Network, mode: Mode, n_rows: int) -> bool:
     """Does :func:`check_outputs` take the fast route (float64 or double-double balls) here?
 
@@ -91,123 +77,6 @@ def fast_route(network: Network, mode: Mode, n_rows: int) -> bool:
     work is large enough for NumPy's batches to beat arb's per-number cost (:data:`FAST_MIN_WORK`).
     """
     return mode is Mode.BINARY and n_rows * network.n_params >= FAST_MIN_WORK[str(network.dtype)]
-
-
-@dataclass(frozen=True, eq=False)
-class CheckReport:
-    """All verdicts of one check, with the inputs and outputs as compared.
-
-    Args:
-        network: the network checked.
-        dtype: the dtype of the arithmetic (the network's); ULPs are of this dtype.
-        mode: BINARY or DECIMAL (what "exact" means).
-        x: ``(N, n)`` the inputs as used.
-        y: ``(N, k)`` the observed outputs.
-        results: one result per (input, output), row-major: a :class:`~nnverify.results.ResultTable`
-            (any sequence of :class:`OutputResult` given here is turned into one).
-        digits: significant digits of the exact values in :meth:`to_json`.
-        prec: the starting precision in bits (undecided rows were raised from there).
-        tolerance_ulp: the explicit user tolerance added to every bound.
-        max_prec_used: the highest precision any row needed.
-        confidence: the probability the probabilistic bound holds, per output.
-        fast_rows: how many rows the fast route decided (the others were decided with arb).
-    """
-
-    network: Network
-    dtype: np.dtype
-    mode: Mode
-    x: np.ndarray
-    y: np.ndarray
-    results: Sequence[OutputResult]
-    digits: int = 20
-    prec: int = 128
-    tolerance_ulp: float = 0.0
-    max_prec_used: int = 128
-    confidence: float = DEFAULT_CONFIDENCE
-    fast_rows: int = 0
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.results, ResultTable):
-            table = ResultTable(self.y)
-            table.set_results(list(self.results))
-            object.__setattr__(self, "results", table)
-
-    @property
-    def table(self) -> ResultTable:
-        """The results as arrays (``table.floats["ulp"]``, ``table.codes["status"]``, ...)."""
-        assert isinstance(self.results, ResultTable)
-        return self.results
-
-    def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
-        return report_html(self)
-
-    def _repr_latex_(self) -> str:
-        return report_latex(self)
-
-    @property
-    def ok(self) -> bool:
-        """Every output ok in both tiers."""
-        return self.table.count(Verdict.OK) == len(self.table)
-
-    @property
-    def sound_ok(self) -> bool:
-        """Every output within its sound bound (``suspicious`` allowed): nothing proved wrong."""
-        return self.table.count(Verdict.OK, "sound_status") == len(self.table)
-
-    @property
-    def max_ulp(self) -> float:
-        return float(np.max(self.table.floats["ulp"]))
-
-    @property
-    def worst(self) -> OutputResult:
-        """The result farthest from its exact value in ulps (ties: the first)."""
-        return self.table[self.table.argmax(self.table.floats["ulp"])]
-
-    @property
-    def tightest(self) -> OutputResult:
-        """The result closest to (or farthest beyond) its sound bound: largest ulp / bound_ulp."""
-        f = self.table.floats
-        with np.errstate(all="ignore"):
-            ratio = np.where(f["bound_ulp"] > 0, f["ulp"] / f["bound_ulp"], np.inf)
-        return self.table[self.table.argmax(ratio)]
-
-    def counts(self) -> dict[str, int]:
-        """How many outputs got each verdict (``ok``, ``suspicious``, ``failed``, ``undecided``)."""
-        return {s: self.table.count(Verdict(s)) for s in STATUSES}
-
-    def median_ratios(self) -> dict[str, float]:
-        """median bound / median error, for the sound and the probabilistic bound."""
-        f = self.table.floats
-        return {"sound": _median_ratio(f["bound_ulp"], f["ulp"]),
-                "probabilistic": _median_ratio(f["prob_bound_ulp"], f["ulp"])}
-
-    def to_json(self, *, results: bool = True) -> dict[str, Any]:
-        """``{"ok", "results": [...], "max_ulp", ...}``; indices in it are 1-based."""
-        worst, tight = self.worst, self.tightest
-        doc: dict[str, Any] = {
-            "ok": self.ok,
-            "sound_ok": self.sound_ok,
-            "network": self.network.describe(),
-            "dtype": str(self.dtype),
-            "mode": self.mode.value,
-            "n_inputs": int(self.x.shape[0]),
-            "n_outputs": int(self.y.shape[1]),
-            "prec": self.prec,
-            "max_prec_used": self.max_prec_used,
-            "tolerance_ulp": self.tolerance_ulp,
-            "confidence": self.confidence,
-            "probabilistic_model": PROBABILISTIC_MODEL,
-            "counts": self.counts(),
-            "median_bound_over_error": {k: json_float(v) for k, v in self.median_ratios().items()},
-            "max_ulp": json_float(self.max_ulp),
-            "max_bound_ulp": json_float(float(np.max(self.table.floats["bound_ulp"]))),
-            "worst": worst.to_json(self.digits),
-            "tightest": tight.to_json(self.digits),
-        }
-        if results:
-            self.table.prefetch(self.table.rows_needing_digits(self.digits))  # arb rows in batches
-            doc["results"] = [r.to_json(self.digits) for r in self.results]
-        return doc
 
 
 def _representation_error(binary: BallPass, decimal: BallPass) -> np.ndarray:
@@ -221,28 +90,6 @@ def _sub_inputs(x_in: Any, x: np.ndarray, rows: Sequence[int]) -> Any:
         text = None if x_in.text is None else tuple(x_in.text[r] for r in rows)
         return Inputs(x_in.values[list(rows)], text, x_in.source)
     return x[list(rows)]
-
-
-def _never_ok(r: OutputResult, activation: Activation) -> OutputResult:
-    """``r`` with ``ok`` turned ``undecided`` where its bound proves nothing (module text) and the
-    value is not provably the exact value itself."""
-    if activation not in RANGES or r.status not in (Verdict.OK, Verdict.SUSPICIOUS) or not math.isfinite(r.bound_abs):
-        return r
-    if r.exact.is_point() and r.exact.contains(r.value):
-        return r  # equal to the exact value: ok under any bound
-    low, high = RANGES[activation]
-    # the inner ends, rounded inward: "proves nothing" is then decided on the safe side
-    lo, hi = float(up(np.float64(float(r.exact.lower)))), float(down(np.float64(float(r.exact.upper))))
-    span = float(down(np.float64(max(hi - low, high - lo))))
-    sound_bad = r.bound_abs >= span
-    prob_bad = r.prob_bound_abs is not None and r.prob_bound_abs >= span
-    if not (sound_bad or prob_bad):
-        return r
-    und = Verdict.UNDECIDED.value
-    sound = und if sound_bad and r.sound_status in (None, Verdict.OK) else r.sound_status
-    prob = und if prob_bad and r.prob_status == Verdict.OK else r.prob_status
-    status = und if (sound_bad or r.status == Verdict.OK) else r.status
-    return dataclasses.replace(r, status=status, sound_status=sound, prob_status=prob)
 
 
 def _arb_rows(network: Network, x_in: Any, x: np.ndarray, y: np.ndarray, rows: list[int], mode: Mode,
@@ -267,8 +114,37 @@ def _arb_rows(network: Network, x_in: Any, x: np.ndarray, y: np.ndarray, rows: l
             value, b, pb = float(y[i, k]), float(sound[i, k]), float(prob[i, k])
             res = ball_verdict(r, k, enc, ball, cert.prec, value, b, pb, tolerance_ulp, dt)
             res = res if res is not None else exact_verdict(r, k, enc, value, b, pb, tolerance_ulp, dt)
-            out.append(_never_ok(res, act))
+            out.append(strict_ok(res, act))
     return out
+
+
+def reference_balls(network: Network, x: np.ndarray) -> BallPass:
+    """Certified ball arrays of every unit at the float inputs ``x`` ``(N, n)``: the fast route's
+    when the work is large enough (:func:`fast_route`), with every row it could not enclose
+    finitely done again with arb (matrix route), else arb's.
+
+    Args:
+        network: the network.
+        x: ``(N, n)`` the inputs as the computation sees them.
+    """
+    x = np.asarray(x)
+    if not fast_route(network, Mode.BINARY, x.shape[0]):
+        return ball_pass(certify(network, x, route=Route.MATRIX))
+    with np.errstate(all="ignore"):
+        bp = fast_forward(network, x).balls
+    layers = list(bp.a) + list(bp.z)
+    bad = np.flatnonzero(np.any([~np.isfinite(b.rad).all(axis=1) for b in layers], axis=0))
+    if bad.size == 0:
+        return bp
+    redo = ball_pass(certify(network, x[bad], route=Route.MATRIX))
+
+    def splice(fast: BallArray, arb_balls: BallArray) -> BallArray:
+        mid, rad = fast.mid.copy(), fast.rad.copy()
+        mid[bad], rad[bad] = arb_balls.mid, arb_balls.rad
+        return BallArray(mid, rad)
+
+    return BallPass(bp.x, tuple(splice(f, a) for f, a in zip(bp.a, redo.a)),
+                    tuple(splice(f, a) for f, a in zip(bp.z, redo.z)))
 
 
 def _refiner(network: Network, x_in: Any, x: np.ndarray, mode: Mode, prec: int

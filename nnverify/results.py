@@ -1,20 +1,11 @@
-"""A check's results as arrays: verdicts decided on whole batches, kept in a few dozen bytes per output.
+"""A check's results: kept as arrays, a few dozen bytes per output, summarised on the arrays.
 
-:func:`array_verdicts` decides every output of a batch at once from the fast path's
-double-double enclosures (:class:`~nnverify.certified.ddouble.DD`), the float values and both
-bounds, as :func:`~nnverify.verdicts.ball_verdict` does one by one: a tier says ``ok`` when the
-farthest point of the enclosure is within its bound, ``failed`` / ``suspicious`` when the nearest
-point is beyond it, and ``undecided`` otherwise — the caller then decides that row with ``arb``.
-The distances are bounded rigorously (:meth:`~nnverify.certified.ddouble.DD.distance_bounds`)
-and every bound is rounded up.
-
-A bound that cannot tell any value of the output activation's range from the exact one (a
-sigmoid bound of 1, the range cap) proves nothing: it only makes ``ok`` an output provably equal
-to the exact value (``step(0)`` computed as 0); any other is ``failed`` (beyond the bound) or
-``undecided`` (:func:`meaningless_bounds`).
-
-:class:`ResultTable` holds a check's results as arrays and makes each
-:class:`~nnverify.verdicts.OutputResult` on demand: ``report.results`` is one (a sequence).
+:class:`ResultTable` holds the results of a check row-major and makes each
+:class:`~nnverify.verdicts.OutputResult` on demand; :class:`CheckReport` (what
+:func:`nnverify.compare.check` returns) has one as ``results`` (a sequence) and counts, finds the
+worst and writes JSON on its arrays. Outputs decided on the fast path keep their double-double
+enclosures; when printing asks for more certified digits than those hold, the row's ``arb``
+enclosures are fetched (in batches) and shown with the distance to them.
 """
 
 from __future__ import annotations
@@ -27,130 +18,20 @@ from typing import Any, overload
 import numpy as np
 from flint import arb, ctx
 
-from nnverify.bounds.boxes import RANGES
+from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE
 from nnverify.certified import Enclosure
 from nnverify.certified.ddouble import DD
-from nnverify.model import Activation
-from nnverify.status import Verdict
-from nnverify.verdicts import OutputResult
+from nnverify.display import report_html, report_latex
+from nnverify.model import Network
+from nnverify.modes import Mode
+from nnverify.status import Verdict, json_float
+from nnverify.verdicts import OK, PROBABILISTIC_MODEL, UNDECIDED, VERDICT_CODES, ArrayVerdicts, OutputResult
 
-__all__ = ["VERDICT_CODES", "ArrayVerdicts", "array_verdicts", "meaningless_bounds", "ulp_array", "ResultTable"]
+__all__ = ["STATUSES", "CheckReport", "ResultTable"]
 
-#: Verdicts as the small integers stored in the arrays.
-VERDICT_CODES = (Verdict.OK, Verdict.SUSPICIOUS, Verdict.FAILED, Verdict.UNDECIDED)
-OK, SUSPICIOUS, FAILED, UNDECIDED = range(4)
+#: The four verdicts, in the order they are counted.
+STATUSES = (Verdict.OK.value, Verdict.SUSPICIOUS.value, Verdict.FAILED.value, Verdict.UNDECIDED.value)
 _CODE = {v.value: i for i, v in enumerate(VERDICT_CODES)}
-
-
-def _up(x: np.ndarray) -> np.ndarray:
-    return np.asarray(np.nextafter(x, np.inf))
-
-
-def ulp_array(hi: np.ndarray, lo: np.ndarray, dtype: Any) -> np.ndarray:
-    """The spacing of ``dtype`` floats at each midpoint ``hi + lo`` (subnormal spacing near 0), as
-    :func:`~nnverify.bounds.ulp_of` gives it one value at a time.
-
-    Args:
-        hi: leading parts (float64).
-        lo: trailing parts (``|lo| <= u |hi|``).
-        dtype: float32 or float64.
-    """
-    fi = np.finfo(np.dtype(dtype))
-    p, emin = int(fi.nmant) + 1, int(fi.minexp)
-    m, e = np.frexp(np.abs(hi))  # |hi| = m 2**e with m in [0.5, 1)
-    e = e - 1  # floor(log2 |hi|)
-    below = (m == 0.5) & (np.sign(lo) * np.sign(hi) < 0)  # hi a power of two, the midpoint just under it
-    e = np.where(below, e - 1, e)
-    e = np.where(hi == 0, emin, np.maximum(e, emin))
-    return np.asarray(np.ldexp(1.0, e - p + 1))
-
-
-def meaningless_bounds(y: DD, bound: np.ndarray, activation: Activation) -> np.ndarray:
-    """Where ``bound`` is so large that every value of the activation's range is within it of every
-    point of the enclosure ``y`` (decided on the safe side: the enclosure's ends rounded inward),
-    or where it is not finite: such a bound can only make ``ok`` an output equal to the exact value."""
-    with np.errstate(all="ignore"):
-        bad = ~np.isfinite(bound)
-        if activation in RANGES:
-            low, high = RANGES[activation]
-            lo = np.nextafter(np.nextafter(y.hi + y.lo, np.inf) - y.rad, np.inf)
-            hi = np.nextafter(np.nextafter(y.hi + y.lo, -np.inf) + y.rad, -np.inf)
-            span = np.nextafter(np.maximum(hi - low, high - lo), -np.inf)
-            bad |= bound >= span
-    return np.asarray(bad)
-
-
-@dataclass(frozen=True, eq=False)
-class ArrayVerdicts:
-    """What every :class:`OutputResult` of a batch ``(N, k)`` holds, as arrays.
-
-    ``status``, ``prob_status`` and ``sound_status`` are codes into :data:`VERDICT_CODES`.
-    """
-
-    abs_error: np.ndarray
-    rel_error: np.ndarray
-    ulp: np.ndarray
-    bound_abs: np.ndarray
-    bound_ulp: np.ndarray
-    prob_bound_abs: np.ndarray
-    prob_bound_ulp: np.ndarray
-    status: np.ndarray
-    prob_status: np.ndarray
-    sound_status: np.ndarray
-
-    def undecided_rows(self) -> np.ndarray:
-        """The rows with an output either tier left undecided (0-based in the batch)."""
-        bad = (self.sound_status == UNDECIDED) | (self.prob_status == UNDECIDED)
-        return np.flatnonzero(bad.any(axis=1))
-
-
-def _tier(near: np.ndarray, far: np.ndarray, total: np.ndarray, beyond: int, meaningless: np.ndarray) -> np.ndarray:
-    ok_within = np.where(meaningless, 0.0, total)  # a bound that proves nothing: ok only if equal
-    return np.where(far <= ok_within, OK, np.where(near > total, beyond, UNDECIDED))
-
-
-def array_verdicts(y: DD, values: np.ndarray, sound: np.ndarray, prob: np.ndarray, tolerance_ulp: float,
-                   dtype: Any, activation: Activation) -> ArrayVerdicts:
-    """Both tiers' verdicts for every output of a batch at once (see the module text).
-
-    Args:
-        y: ``(N, k)`` enclosures of the exact outputs.
-        values: ``(N, k)`` the float outputs under test (taken exactly as float64).
-        sound: ``(N, k)`` sound bounds, rounded up.
-        prob: ``(N, k)`` probabilistic bounds, rounded up.
-        tolerance_ulp: the user's extra tolerance in ulps of the dtype at the exact value.
-        dtype: the arithmetic's dtype (the ulps are its).
-        activation: the output layer's activation (its range decides when a bound says nothing).
-    """
-    v = np.asarray(values, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        near, far = y.distance_bounds(v)
-        unit = ulp_array(y.hi, y.lo, dtype)
-        total = np.asarray(sound, dtype=np.float64)
-        prob_total = np.asarray(prob, dtype=np.float64)
-        if tolerance_ulp:
-            extra = _up(unit * float(tolerance_ulp))
-            total, prob_total = _up(total + extra), _up(prob_total + extra)
-            # the ulp must be the exact value's: where the ball spans a power of two, arb decides
-            spans = ulp_array(y.hi - y.rad, np.zeros_like(y.hi), dtype) != ulp_array(y.hi + y.rad, y.lo, dtype)
-            total, prob_total = np.where(spans, np.nan, total), np.where(spans, np.nan, prob_total)
-        never_ok = meaningless_bounds(y, total, activation) | ~np.isfinite(total)
-        sound_s = _tier(near, far, np.where(np.isfinite(total), total, -1.0), FAILED, never_ok)
-        sound_s = np.where(np.isfinite(total), sound_s, UNDECIDED)  # no finite bound: not even refuted here
-        prob_never = meaningless_bounds(y, prob_total, activation) | ~np.isfinite(prob_total)
-        prob_s = _tier(near, far, np.where(np.isfinite(prob_total), prob_total, -1.0), SUSPICIOUS, prob_never)
-        prob_s = np.where(np.isfinite(prob_total), prob_s, UNDECIDED)
-        wrong = ~np.isfinite(v)  # NaN or infinite: wrong, whatever the bound
-        sound_s, prob_s = np.where(wrong, FAILED, sound_s), np.where(wrong, SUSPICIOUS, prob_s)
-        status = np.where(sound_s == OK, prob_s, sound_s)
-        abs_error = np.where(wrong, np.inf, near)
-        mid = np.abs(y.hi + y.lo)
-        rel = np.where(abs_error == 0, 0.0, abs_error / mid)
-        bound_abs = np.where(np.isfinite(total), total, np.inf)
-        prob_abs = np.where(np.isfinite(prob_total), prob_total, np.inf)
-        return ArrayVerdicts(abs_error, np.where(np.isnan(rel), np.inf, rel), abs_error / unit, bound_abs,
-                             _up(bound_abs / unit), prob_abs, _up(prob_abs / unit), status.astype(np.uint8),
-                             prob_s.astype(np.uint8), sound_s.astype(np.uint8))
 
 
 #: The float fields of an OutputResult the table keeps as arrays.
@@ -292,3 +173,128 @@ class ResultTable(Sequence[OutputResult]):
     def argmax(self, key: np.ndarray) -> int:
         """The first flat index where ``key`` is largest (NaN counts as smallest)."""
         return int(np.argmax(np.where(np.isnan(key), -np.inf, key)))
+
+
+def _median_ratio(bounds: np.ndarray, errors: np.ndarray) -> float:
+    """median(bounds) / median(errors), inf when the median error is 0."""
+    e, b = float(np.median(errors)), float(np.median(bounds))
+    if not (math.isfinite(e) and math.isfinite(b)):
+        return math.inf
+    return b / e if e > 0 else math.inf
+
+
+@dataclass(frozen=True, eq=False)
+class CheckReport:
+    """All verdicts of one check, with the inputs and outputs as compared.
+
+    Args:
+        network: the network checked.
+        dtype: the dtype of the arithmetic (the network's); ULPs are of this dtype.
+        mode: BINARY or DECIMAL (what "exact" means).
+        x: ``(N, n)`` the inputs as used.
+        y: ``(N, k)`` the observed outputs.
+        results: one result per (input, output), row-major: a :class:`~nnverify.results.ResultTable`
+            (any sequence of :class:`OutputResult` given here is turned into one).
+        digits: significant digits of the exact values in :meth:`to_json`.
+        prec: the starting precision in bits (undecided rows were raised from there).
+        tolerance_ulp: the explicit user tolerance added to every bound.
+        max_prec_used: the highest precision any row needed.
+        confidence: the probability the probabilistic bound holds, per output.
+        fast_rows: how many rows the fast route decided (the others were decided with arb).
+    """
+
+    network: Network
+    dtype: np.dtype
+    mode: Mode
+    x: np.ndarray
+    y: np.ndarray
+    results: Sequence[OutputResult]
+    digits: int = 20
+    prec: int = 128
+    tolerance_ulp: float = 0.0
+    max_prec_used: int = 128
+    confidence: float = DEFAULT_CONFIDENCE
+    fast_rows: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.results, ResultTable):
+            table = ResultTable(self.y)
+            table.set_results(list(self.results))
+            object.__setattr__(self, "results", table)
+
+    @property
+    def table(self) -> ResultTable:
+        """The results as arrays (``table.floats["ulp"]``, ``table.codes["status"]``, ...)."""
+        assert isinstance(self.results, ResultTable)
+        return self.results
+
+    def _repr_html_(self) -> str:  # Jupyter shows it: nnverify.display
+        return report_html(self)
+
+    def _repr_latex_(self) -> str:
+        return report_latex(self)
+
+    @property
+    def ok(self) -> bool:
+        """Every output ok in both tiers."""
+        return self.table.count(Verdict.OK) == len(self.table)
+
+    @property
+    def sound_ok(self) -> bool:
+        """Every output within its sound bound (``suspicious`` allowed): nothing proved wrong."""
+        return self.table.count(Verdict.OK, "sound_status") == len(self.table)
+
+    @property
+    def max_ulp(self) -> float:
+        return float(np.max(self.table.floats["ulp"]))
+
+    @property
+    def worst(self) -> OutputResult:
+        """The result farthest from its exact value in ulps (ties: the first)."""
+        return self.table[self.table.argmax(self.table.floats["ulp"])]
+
+    @property
+    def tightest(self) -> OutputResult:
+        """The result closest to (or farthest beyond) its sound bound: largest ulp / bound_ulp."""
+        f = self.table.floats
+        with np.errstate(all="ignore"):
+            ratio = np.where(f["bound_ulp"] > 0, f["ulp"] / f["bound_ulp"], np.inf)
+        return self.table[self.table.argmax(ratio)]
+
+    def counts(self) -> dict[str, int]:
+        """How many outputs got each verdict (``ok``, ``suspicious``, ``failed``, ``undecided``)."""
+        return {s: self.table.count(Verdict(s)) for s in STATUSES}
+
+    def median_ratios(self) -> dict[str, float]:
+        """median bound / median error, for the sound and the probabilistic bound."""
+        f = self.table.floats
+        return {"sound": _median_ratio(f["bound_ulp"], f["ulp"]),
+                "probabilistic": _median_ratio(f["prob_bound_ulp"], f["ulp"])}
+
+    def to_json(self, *, results: bool = True) -> dict[str, Any]:
+        """``{"ok", "results": [...], "max_ulp", ...}``; indices in it are 1-based."""
+        worst, tight = self.worst, self.tightest
+        doc: dict[str, Any] = {
+            "ok": self.ok,
+            "sound_ok": self.sound_ok,
+            "network": self.network.describe(),
+            "dtype": str(self.dtype),
+            "mode": self.mode.value,
+            "n_inputs": int(self.x.shape[0]),
+            "n_outputs": int(self.y.shape[1]),
+            "prec": self.prec,
+            "max_prec_used": self.max_prec_used,
+            "tolerance_ulp": self.tolerance_ulp,
+            "confidence": self.confidence,
+            "probabilistic_model": PROBABILISTIC_MODEL,
+            "counts": self.counts(),
+            "median_bound_over_error": {k: json_float(v) for k, v in self.median_ratios().items()},
+            "max_ulp": json_float(self.max_ulp),
+            "max_bound_ulp": json_float(float(np.max(self.table.floats["bound_ulp"]))),
+            "worst": worst.to_json(self.digits),
+            "tightest": tight.to_json(self.digits),
+        }
+        if results:
+            self.table.prefetch(self.table.rows_needing_digits(self.digits))  # arb rows in batches
+            doc["results"] = [r.to_json(self.digits) for r in self.results]
+        return doc

@@ -1,11 +1,26 @@
-"""The verdict on one output: both tiers against the certified enclosure, in balls or exact rationals.
+"""The verdict on one output: both tiers against the certified enclosure, in balls or exact rationals
+— and for whole batches at once, on arrays.
 
 See :mod:`nnverify.compare` for what each verdict means; :func:`ball_verdict` decides in ball
 arithmetic (10x cheaper) and returns None when only :func:`exact_verdict` (exact rationals) can.
+
+:func:`array_verdicts` decides every output of a batch at once from the fast path's
+double-double enclosures (:class:`~nnverify.certified.ddouble.DD`), the float values and both
+bounds, as :func:`ball_verdict` does one by one: a tier says ``ok`` when the farthest point of
+the enclosure is within its bound, ``failed`` / ``suspicious`` when the nearest point is beyond
+it, and ``undecided`` otherwise — the caller then decides that row with ``arb``. The distances
+are bounded rigorously (:meth:`~nnverify.certified.ddouble.DD.distance_bounds`), every bound is
+rounded up.
+
+A bound that cannot tell any value of the output activation's range from the exact one (a
+sigmoid bound of 1, the range cap) proves nothing: it only makes ``ok`` an output provably equal
+to the exact value (``step(0)`` computed as 0); any other is ``failed`` (beyond the bound) or
+``undecided`` (:func:`meaningless_bounds`, :func:`strict_ok` for one result).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -15,10 +30,15 @@ import numpy as np
 from flint import arb, ctx
 
 from nnverify.bounds import float_up, ulp_of
+from nnverify.bounds.boxes import RANGES
 from nnverify.certified import Enclosure
+from nnverify.certified.arrays import down, up
+from nnverify.certified.ddouble import DD
+from nnverify.model import Activation
 from nnverify.status import Verdict, json_float
 
-__all__ = ["OutputResult", "ball_verdict", "exact_verdict", "PROBABILISTIC_MODEL"]
+__all__ = ["OutputResult", "ball_verdict", "exact_verdict", "PROBABILISTIC_MODEL", "VERDICT_CODES", "ArrayVerdicts",
+           "array_verdicts", "meaningless_bounds", "strict_ok", "ulp_array"]
 
 #: The probabilistic tier's model, as reports and JSON state it.
 PROBABILISTIC_MODEL = ("rounding errors of the weighted sums independent, mean zero, |delta| <= u "
@@ -194,3 +214,144 @@ def exact_verdict(row: int, k: int, exact: Enclosure, value: float, bound_abs: f
         prob_bound_ulp=float_up(prob_total / unit) if prob_total is not None else math.inf,
         prob_status=prob.value, sound_status=sound.value,
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# The same verdicts for whole batches, on arrays (the fast path)
+
+#: Verdicts as the small integers stored in arrays.
+VERDICT_CODES = (Verdict.OK, Verdict.SUSPICIOUS, Verdict.FAILED, Verdict.UNDECIDED)
+OK, SUSPICIOUS, FAILED, UNDECIDED = range(4)
+
+
+def _up(x: np.ndarray) -> np.ndarray:
+    return np.asarray(np.nextafter(x, np.inf))
+
+
+def ulp_array(hi: np.ndarray, lo: np.ndarray, dtype: Any) -> np.ndarray:
+    """The spacing of ``dtype`` floats at each midpoint ``hi + lo`` (subnormal spacing near 0), as
+    :func:`~nnverify.bounds.ulp_of` gives it one value at a time.
+
+    Args:
+        hi: leading parts (float64).
+        lo: trailing parts (``|lo| <= u |hi|``).
+        dtype: float32 or float64.
+    """
+    fi = np.finfo(np.dtype(dtype))
+    p, emin = int(fi.nmant) + 1, int(fi.minexp)
+    m, e = np.frexp(np.abs(hi))  # |hi| = m 2**e with m in [0.5, 1)
+    e = e - 1  # floor(log2 |hi|)
+    below = (m == 0.5) & (np.sign(lo) * np.sign(hi) < 0)  # hi a power of two, the midpoint just under it
+    e = np.where(below, e - 1, e)
+    e = np.where(hi == 0, emin, np.maximum(e, emin))
+    return np.asarray(np.ldexp(1.0, e - p + 1))
+
+
+def meaningless_bounds(y: DD, bound: np.ndarray, activation: Activation) -> np.ndarray:
+    """Where ``bound`` is so large that every value of the activation's range is within it of every
+    point of the enclosure ``y`` (decided on the safe side: the enclosure's ends rounded inward),
+    or where it is not finite: such a bound can only make ``ok`` an output equal to the exact value."""
+    with np.errstate(all="ignore"):
+        bad = ~np.isfinite(bound)
+        if activation in RANGES:
+            low, high = RANGES[activation]
+            lo = np.nextafter(np.nextafter(y.hi + y.lo, np.inf) - y.rad, np.inf)
+            hi = np.nextafter(np.nextafter(y.hi + y.lo, -np.inf) + y.rad, -np.inf)
+            span = np.nextafter(np.maximum(hi - low, high - lo), -np.inf)
+            bad |= bound >= span
+    return np.asarray(bad)
+
+
+@dataclass(frozen=True, eq=False)
+class ArrayVerdicts:
+    """What every :class:`OutputResult` of a batch ``(N, k)`` holds, as arrays.
+
+    ``status``, ``prob_status`` and ``sound_status`` are codes into :data:`VERDICT_CODES`.
+    """
+
+    abs_error: np.ndarray
+    rel_error: np.ndarray
+    ulp: np.ndarray
+    bound_abs: np.ndarray
+    bound_ulp: np.ndarray
+    prob_bound_abs: np.ndarray
+    prob_bound_ulp: np.ndarray
+    status: np.ndarray
+    prob_status: np.ndarray
+    sound_status: np.ndarray
+
+    def undecided_rows(self) -> np.ndarray:
+        """The rows with an output either tier left undecided (0-based in the batch)."""
+        bad = (self.sound_status == UNDECIDED) | (self.prob_status == UNDECIDED)
+        return np.flatnonzero(bad.any(axis=1))
+
+
+def _tier(near: np.ndarray, far: np.ndarray, total: np.ndarray, beyond: int, meaningless: np.ndarray) -> np.ndarray:
+    ok_within = np.where(meaningless, 0.0, total)  # a bound that proves nothing: ok only if equal
+    return np.where(far <= ok_within, OK, np.where(near > total, beyond, UNDECIDED))
+
+
+def array_verdicts(y: DD, values: np.ndarray, sound: np.ndarray, prob: np.ndarray, tolerance_ulp: float,
+                   dtype: Any, activation: Activation) -> ArrayVerdicts:
+    """Both tiers' verdicts for every output of a batch at once (see the module text).
+
+    Args:
+        y: ``(N, k)`` enclosures of the exact outputs.
+        values: ``(N, k)`` the float outputs under test (taken exactly as float64).
+        sound: ``(N, k)`` sound bounds, rounded up.
+        prob: ``(N, k)`` probabilistic bounds, rounded up.
+        tolerance_ulp: the user's extra tolerance in ulps of the dtype at the exact value.
+        dtype: the arithmetic's dtype (the ulps are its).
+        activation: the output layer's activation (its range decides when a bound says nothing).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        near, far = y.distance_bounds(v)
+        unit = ulp_array(y.hi, y.lo, dtype)
+        total = np.asarray(sound, dtype=np.float64)
+        prob_total = np.asarray(prob, dtype=np.float64)
+        if tolerance_ulp:
+            extra = _up(unit * float(tolerance_ulp))
+            total, prob_total = _up(total + extra), _up(prob_total + extra)
+            # the ulp must be the exact value's: where the ball spans a power of two, arb decides
+            spans = ulp_array(y.hi - y.rad, np.zeros_like(y.hi), dtype) != ulp_array(y.hi + y.rad, y.lo, dtype)
+            total, prob_total = np.where(spans, np.nan, total), np.where(spans, np.nan, prob_total)
+        never_ok = meaningless_bounds(y, total, activation) | ~np.isfinite(total)
+        sound_s = _tier(near, far, np.where(np.isfinite(total), total, -1.0), FAILED, never_ok)
+        sound_s = np.where(np.isfinite(total), sound_s, UNDECIDED)  # no finite bound: not even refuted here
+        prob_never = meaningless_bounds(y, prob_total, activation) | ~np.isfinite(prob_total)
+        prob_s = _tier(near, far, np.where(np.isfinite(prob_total), prob_total, -1.0), SUSPICIOUS, prob_never)
+        prob_s = np.where(np.isfinite(prob_total), prob_s, UNDECIDED)
+        wrong = ~np.isfinite(v)  # NaN or infinite: wrong, whatever the bound
+        sound_s, prob_s = np.where(wrong, FAILED, sound_s), np.where(wrong, SUSPICIOUS, prob_s)
+        status = np.where(sound_s == OK, prob_s, sound_s)
+        abs_error = np.where(wrong, np.inf, near)
+        mid = np.abs(y.hi + y.lo)
+        rel = np.where(abs_error == 0, 0.0, abs_error / mid)
+        bound_abs = np.where(np.isfinite(total), total, np.inf)
+        prob_abs = np.where(np.isfinite(prob_total), prob_total, np.inf)
+        return ArrayVerdicts(abs_error, np.where(np.isnan(rel), np.inf, rel), abs_error / unit, bound_abs,
+                             _up(bound_abs / unit), prob_abs, _up(prob_abs / unit), status.astype(np.uint8),
+                             prob_s.astype(np.uint8), sound_s.astype(np.uint8))
+
+
+def strict_ok(r: OutputResult, activation: Activation) -> OutputResult:
+    """``r`` with ``ok`` turned ``undecided`` where its bound proves nothing (the module text) and the
+    value is not provably the exact value itself."""
+    if activation not in RANGES or r.status not in (Verdict.OK, Verdict.SUSPICIOUS) or not math.isfinite(r.bound_abs):
+        return r
+    if r.exact.is_point() and r.exact.contains(r.value):
+        return r  # equal to the exact value: ok under any bound
+    low, high = RANGES[activation]
+    # the inner ends, rounded inward: "proves nothing" is then decided on the safe side
+    lo, hi = float(up(np.float64(float(r.exact.lower)))), float(down(np.float64(float(r.exact.upper))))
+    span = float(down(np.float64(max(hi - low, high - lo))))
+    sound_bad = r.bound_abs >= span
+    prob_bad = r.prob_bound_abs is not None and r.prob_bound_abs >= span
+    if not (sound_bad or prob_bad):
+        return r
+    und = Verdict.UNDECIDED.value
+    sound = und if sound_bad and r.sound_status in (None, Verdict.OK) else r.sound_status
+    prob = und if prob_bad and r.prob_status == Verdict.OK else r.prob_status
+    status = und if (sound_bad or r.status == Verdict.OK) else r.status
+    return dataclasses.replace(r, status=status, sound_status=sound, prob_status=prob)

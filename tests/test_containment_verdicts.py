@@ -84,7 +84,7 @@ def test_a_range_cap_bound_is_not_ok(monkeypatch: pytest.MonkeyPatch) -> None:
     unless it is the exact value itself."""
     from nnverify.certified.ddouble import DD
     from nnverify.model import Activation
-    from nnverify.results import UNDECIDED, array_verdicts
+    from nnverify.verdicts import UNDECIDED, array_verdicts
 
     y = DD(np.array([[0.3]]), np.zeros((1, 1)), np.zeros((1, 1)))
     for bound, want_ok in ((0.69, True), (0.71, False), (1.0, False)):
