@@ -64,10 +64,11 @@ __all__ = ["OutputResult", "CheckReport", "check_outputs", "check", "fast_route"
 DEFAULT_MAX_PREC = 2048
 #: Rows per batch: the fast path's (one NumPy pass each) and arb's (arb_mat stays cache friendly).
 _FAST_BATCH, _ARB_BATCH = 1000, 250
-#: The fast route runs when rows x parameters reach this, per dtype; below it the arb matrix
-#: route is quicker (fixed NumPy costs per call: about 0.5 ms for float64 balls, 2 ms for
-#: double-double, against about 20 ns per multiply-add in arb at 128 bits).
-FAST_MIN_WORK = {"float32": 20_000, "float64": 100_000}
+#: The fast route runs when ``rows x (parameters + 4000)`` reaches this, per dtype: below it the
+#: arb matrix route is quicker. Measured (book, book-mnist, 1 to 1000 rows): arb costs about
+#: 0.1 ms per row plus 25 ns per parameter and row; the fast route's fixed cost above arb's is
+#: about 0.2 ms for float64 balls and 1 ms for double-double.
+FAST_MIN_WORK = {"float32": 8_000, "float64": 50_000}
 
 
 def fast_route(network: Network, mode: Mode, n_rows: int) -> bool:
@@ -76,7 +77,7 @@ def fast_route(network: Network, mode: Mode, n_rows: int) -> bool:
     Binary mode only (decimal mode needs the literal text's rationals: arb), and only when the
     work is large enough for NumPy's batches to beat arb's per-number cost (:data:`FAST_MIN_WORK`).
     """
-    return mode is Mode.BINARY and n_rows * network.n_params >= FAST_MIN_WORK[str(network.dtype)]
+    return mode is Mode.BINARY and n_rows * (network.n_params + 4000) >= FAST_MIN_WORK[str(network.dtype)]
 
 
 def _representation_error(binary: BallPass, decimal: BallPass) -> np.ndarray:

@@ -22,6 +22,7 @@ step is rounded outward.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from flint import ctx
@@ -70,6 +71,11 @@ class VecConstants:
 
     @classmethod
     def of(cls, c: ModelConstants, n_outputs: int) -> VecConstants:
+        """The constants for ``c`` and ``n_outputs`` (memoized: every call of the bounds asks)."""
+        return _vec_constants(c, n_outputs)
+
+    @classmethod
+    def compute(cls, c: ModelConstants, n_outputs: int) -> VecConstants:
         with ctx.workprec(64):
             b = BallConstants.of(c, n_outputs)
             up_fac = (1 + b.u) ** 2 / (1 - b.gamma_sum)
@@ -80,6 +86,11 @@ class VecConstants:
             down_f = float(np.nextafter(down_f, -np.inf))
         return cls(u=_f(b.u), c_rel_u=_f(b.c_rel_u), c_abs_tiny=_f(b.c_abs_tiny), two_k_u=_f(b.two_k_u),
                    tiny=_f(b.tiny), k_tiny=_f(b.k_tiny), phi=_f(b.phi), up_fac=_f(up_fac), down_fac=down_f)
+
+
+@lru_cache(maxsize=64)
+def _vec_constants(c: ModelConstants, n_outputs: int) -> VecConstants:
+    return VecConstants.compute(c, n_outputs)
 
 
 @dataclass(frozen=True, eq=False)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,8 +41,9 @@ from nnverify.model import Layer, Network, network_cache
 __all__ = ["LayerWeights", "SumErrors", "layer_weights", "order_free_sums", "gamma_sums", "float_up_q"]
 
 
+@lru_cache(maxsize=4096)
 def float_up_q(q: Fraction) -> float:
-    """The smallest float64 ``>= q`` (inf beyond the range)."""
+    """The smallest float64 ``>= q`` (inf beyond the range); memoized (the bounds ask the same few)."""
     try:
         f = float(q)
     except OverflowError:
