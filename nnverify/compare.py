@@ -63,7 +63,7 @@ __all__ = ["OutputResult", "CheckReport", "check_outputs", "check", "fast_route"
 #: Highest precision the automatic raise goes to.
 DEFAULT_MAX_PREC = 2048
 #: Rows per batch: the fast path's (one NumPy pass each) and arb's (arb_mat stays cache friendly).
-_FAST_BATCH, _ARB_BATCH = 1000, 250
+_FAST_BATCH, _ARB_BATCH = 500, 250
 #: The fast route runs when ``rows x (parameters + 4000)`` reaches this, per dtype: below it the
 #: arb matrix route is quicker. Measured (book, book-mnist, 1 to 1000 rows): arb costs about
 #: 0.1 ms per row plus 25 ns per parameter and row; the fast route's fixed cost above arb's is

@@ -60,7 +60,9 @@ class Digits:
         The values are float32 numbers, held widened (exactly) in float64 like every
         :class:`~nnverify.inputs.Inputs`; a float64 network then sees these same numbers.
         """
-        x = (self.images / 255).astype(np.float32).astype(np.float64)
+        # the same numbers through a 256-entry table: one float64 array, no full-size temporaries
+        table = (np.arange(256) / 255).astype(np.float32).astype(np.float64)
+        x = table[self.images]
         whole = len(self) == N_DIGITS and bool((self.indices == np.arange(N_DIGITS)).all())
         return Inputs(x, None, MNIST_DIGITS, labels=self.labels,
                       index=None if whole else self.indices)

@@ -35,6 +35,7 @@ import numpy as np
 
 from nnverify.bounds import float_up
 from nnverify.certified import Enclosure
+from nnverify.certified.arrays import down, up
 from nnverify.compare import CheckReport, OutputResult
 from nnverify.errors import UsageError
 from nnverify.labels import check_label_range, check_labels
@@ -241,6 +242,53 @@ def _one(i: int, row: list[OutputResult], y: np.ndarray, label: int | None) -> P
     )
 
 
+def _fast_predictions(report: CheckReport, labels: np.ndarray | None) -> dict[int, Prediction]:
+    """The rows whose predictions the report's arrays certify outright, without a rational.
+
+    For rows decided on the fast path (double-double balls ``hi + lo ± rad``), the ends of each
+    enclosure are rounded outward to floats and every comparison of the module text is made on
+    floats rounded against it (``down(lo_k - B_k) > up(hi_j + B_j)``): what holds there holds
+    exactly. Rows where any test fails (or that arb decided) are left to the exact rule.
+    """
+    table = getattr(report, "table", None)
+    if table is None or not hasattr(table, "hi"):
+        return {}
+    K = report.y.shape[1]
+    on_arrays = np.ones(report.y.shape[0], dtype=bool)
+    for i in table.objects:
+        on_arrays[i // K] = False
+    with np.errstate(all="ignore"):
+        mid = table.hi + table.lo
+        lo = down(down(mid) - table.rad)
+        hi = up(up(mid) + table.rad)
+        k = np.argmax(lo, axis=1)
+        rows = np.arange(lo.shape[0])
+        others = np.ones_like(lo, dtype=bool)
+        others[rows, k] = False
+        top_lo = lo[rows, k]
+        exact = np.all(~others | (top_lo[:, None] > hi), axis=1)
+
+        def separated(B: np.ndarray) -> np.ndarray:
+            left = down(top_lo - B[rows, k])
+            right = up(hi + B)
+            return np.asarray(np.all(np.isfinite(B), axis=1) & np.all(~others | (left[:, None] > right), axis=1))
+
+        y = np.asarray(report.y, dtype=np.float64)
+        predicted = np.argmax(y, axis=1)
+        sound = exact & (predicted == k) & np.all(np.isfinite(y), axis=1)
+        certified = sound & separated(table.floats["bound_abs"])
+        prob = sound & separated(table.floats["prob_bound_abs"])
+        s_lo, s_hi = np.sort(lo, axis=1), np.sort(hi, axis=1)
+        m_lo = np.maximum(down(s_lo[:, -1] - s_hi[:, -2]), 0.0)
+        m_hi = up(s_hi[:, -1] - s_lo[:, -2])
+    take = np.flatnonzero(on_arrays & certified & prob & np.isfinite(m_hi))
+    return {int(i): Prediction(input=int(i), label=None if labels is None else int(labels[i]),
+                               predicted=int(predicted[i]), exact_predicted=int(k[i]),
+                               margin=Enclosure(Fraction(float(m_lo[i])), Fraction(float(m_hi[i]))),
+                               certified=True, prob_certified=True)
+            for i in take}
+
+
 def predictions(report: CheckReport, labels: np.ndarray | None = None) -> Predictions:
     """Each row's predicted class, certified or not, and the accuracy against ``labels``.
 
@@ -266,8 +314,12 @@ def predictions(report: CheckReport, labels: np.ndarray | None = None) -> Predic
     if len(report.results) != N * K:
         raise UsageError(f"the report has {len(report.results)} results for {N} x {K} outputs; "
                          "give a whole report from check() or check_outputs()")
+    fast = _fast_predictions(report, labels)
     rows = []
     for i in range(N):
+        if i in fast:
+            rows.append(fast[i])
+            continue
         row = list(report.results[i * K:(i + 1) * K])
         if any(r.input != i or r.output != k for k, r in enumerate(row)):
             raise UsageError("the report's results are not in row-major order; give a report from check()")

@@ -221,6 +221,36 @@ def test_uncertified_rows_have_a_correct_rounding_that_ties_or_flips(mnist_check
         assert flips, i
 
 
+def test_the_fast_rule_on_the_arrays_agrees_with_the_exact_rule_row_by_row(
+        mnist_check: tuple[CheckReport, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+    report, labels = mnist_check
+    fast = nnverify.predictions._fast_predictions(report, labels)
+    assert len(fast) == 60  # the fixture's batch took the fast route; its 4 edge points did not pass
+    assert all(i < 60 for i in fast)
+    monkeypatch.setattr(nnverify.predictions, "_fast_predictions", lambda r, l: {})
+    exact = predictions(report, labels)
+    for i, p in fast.items():
+        q = exact.rows[i]
+        assert (p.predicted, p.exact_predicted, p.certified, p.prob_certified, p.label) == (
+            q.predicted, q.exact_predicted, q.certified, q.prob_certified, q.label)
+        assert p.margin.lower <= q.margin.lower and q.margin.upper <= p.margin.upper
+
+
+def test_the_fast_rule_declines_a_row_its_floats_cannot_separate(
+        mnist_check: tuple[CheckReport, np.ndarray]) -> None:
+    report, labels = mnist_check
+    table = report.table  # type: ignore[attr-defined]
+    # widen one output's bound of row 0 until it reaches the runner-up: the fast rule must leave
+    # that row to the exact rule (which then refuses to certify it as well)
+    bound = table.floats["bound_abs"]
+    saved = bound[0].copy()
+    try:
+        bound[0, :] = 1.0
+        assert 0 not in nnverify.predictions._fast_predictions(report, labels)
+    finally:
+        bound[0] = saved
+
+
 def test_the_module_example_runs_the_book_network_on_ten_digits() -> None:
     result = doctest.testmod(nnverify.predictions)
     assert result.attempted >= 1 and result.failed == 0

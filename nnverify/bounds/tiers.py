@@ -32,7 +32,7 @@ from nnverify.model import Activation, Network
 __all__ = ["OutputBounds", "error_bounds", "signed_bounds"]
 
 #: Largest interval matrix a backward pass may hold per chunk of rows (floats).
-_CHUNK_FLOATS = 4_000_000
+_CHUNK_FLOATS = 1_000_000
 
 
 @dataclass(frozen=True, eq=False)
