@@ -253,6 +253,21 @@ def run_student(network: Network, inputs: Inputs, impl: Any, spec: str, *, mode:
     return StudentRun(spec, report, tuple(rows), tuple(failures))
 
 
+def _settled(network: Network, inputs: Inputs, settings: ReportSettings) -> ReportSettings:
+    """``settings`` with the level of detail chosen, checked against the network and the inputs."""
+    settings = ReportSettings(**{**settings.__dict__, "detail": choose_detail(network, settings.detail)})
+    if settings.mode is Mode.DECIMAL and not network.has_text:
+        raise UsageError(
+            f"--mode decimal needs the weights' literal text but {network.name} was read from a "
+            "binary format; use --mode binary or a JSON weights file"
+        )
+    n_rows = int(inputs.values.shape[0])
+    if settings.derive_input > n_rows:
+        raise UsageError(f"--derive-input {settings.derive_input}: there are only {n_rows} "
+                         f"input(s); give a number from 1 to {n_rows}")
+    return settings
+
+
 def compute_report(
     network: Network,
     inputs: Inputs,
@@ -276,17 +291,8 @@ def compute_report(
         impl: the user's forward pass (:class:`nnverify.under_test.ForwardUnderTest`), or None.
         impl_spec: its ``file.py:function`` text.
     """
-    detail = choose_detail(network, settings.detail)
-    settings = ReportSettings(**{**settings.__dict__, "detail": detail})
-    if settings.mode is Mode.DECIMAL and not network.has_text:
-        raise UsageError(
-            f"--mode decimal needs the weights' literal text but {network.name} was read from a "
-            "binary format; use --mode binary or a JSON weights file"
-        )
-    n_rows = int(inputs.values.shape[0])
-    if settings.derive_input > n_rows:
-        raise UsageError(f"--derive-input {settings.derive_input}: there are only {n_rows} "
-                         f"input(s); give a number from 1 to {n_rows}")
+    settings = _settled(network, inputs, settings)
+    detail = settings.detail
     k = settings.derive_input - 1
     dmode, cmode = settings.derivation_mode(network), settings.check_mode()
     cert = _certify_derived(network, _row(inputs, k), dmode, settings)

@@ -175,6 +175,19 @@ def _a_values(cert: CertifiedPass, l: int, places: int, a1_exact: Sequence[Fract
     return [ball_fixed(v, places) for v in cert.balls_a[l - 1][0]]
 
 
+def _substitutions(l: int, j: int, n_in: int, prev: Sequence[Number], W: Sequence[Sequence[Fraction]],
+                   b: Sequence[Fraction], places: int) -> dict[sympy.Symbol, Number]:
+    """The numbers substituted into ``a^{(l)}_j``'s terms: the inputs, the weights ``w^{(l)}_{ji}``, the bias."""
+    from nnverify import symbolic as S
+
+    values: dict[sympy.Symbol, Number] = {}
+    for i in range(1, n_in + 1):
+        values[S.z_symbol(l - 1, i)] = prev[i - 1]
+        values[S.w_symbol(l, i, j)] = format_fixed(W[i - 1][j - 1], places)
+    values[S.b_symbol(l, j)] = format_fixed(b[j - 1], places)
+    return values
+
+
 def unit_rows(
     network: Network,
     cert: CertifiedPass,
@@ -206,10 +219,10 @@ def unit_rows(
         softmax: per softmax layer, the balls of ``exp(a_k)`` and of their sum ``S``.
         words: the words of a case distinction (``if``, ``otherwise``).
     """
-    from nnverify import symbolic as S
+    from nnverify.symbolic import build_model
 
     table = table if table is not None else symbol_table(network)
-    model = S.build_model(network, Mode.SYMBOLIC)
+    model = build_model(network, Mode.SYMBOLIC)
     layer = network.layers[l - 1]
     W, b = exact_weights(network, mode)[l - 1]
     prev = _prev_values(network, cert, l, places)
@@ -219,11 +232,7 @@ def unit_rows(
         a1_exact = first_layer_sums(network, cert, mode)
     a_vals = _a_values(cert, l, places, a1_exact)
     a_expr, z_expr = model.unit(l, j)
-    values: dict[sympy.Symbol, Number] = {}
-    for i in range(1, layer.n_in + 1):
-        values[S.z_symbol(l - 1, i)] = prev[i - 1]
-        values[S.w_symbol(l, i, j)] = format_fixed(W[i - 1][j - 1], places)
-    values[S.b_symbol(l, j)] = format_fixed(b[j - 1], places)
+    values = _substitutions(l, j, layer.n_in, prev, W, b, places)
     sym = LatexPrinter(table, words=words)
     sub = LatexPrinter(table, values, words=words)
     sub_rel, res_rel = chain(list(values.values()), a_vals[j - 1])

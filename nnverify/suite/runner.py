@@ -95,14 +95,8 @@ def _broken(exc: BaseException) -> list[BaseException]:
     return []
 
 
-def _run_examples(
-    prop: Property, ctx: SuiteConfig, rec: Recorder, max_examples: int, seed: int, *,
-    max_failures: int = 1, replay: Any = None,
-) -> list[BaseException]:
-    """Run ``prop``'s examples under Hypothesis; the exceptions that broke the law (none: it held).
-
-    With ``replay`` (an example), only that example runs, once (``--replay``).
-    """
+def _checker(prop: Property, ctx: SuiteConfig, rec: Recorder) -> Callable[[Any], None]:
+    """One example's check: the law, with the case that broke it attached to what it raises."""
     def check(example: Any) -> None:
         rec.example()
         broken: LawBroken | None = None
@@ -117,6 +111,18 @@ def _run_examples(
             broken.counterexample = replace(broken.counterexample, case=encode_case(example, ctx.network))
             raise _distinct(broken)
 
+    return check
+
+
+def _run_examples(
+    prop: Property, ctx: SuiteConfig, rec: Recorder, max_examples: int, seed: int, *,
+    max_failures: int = 1, replay: Any = None,
+) -> list[BaseException]:
+    """Run ``prop``'s examples under Hypothesis; the exceptions that broke the law (none: it held).
+
+    With ``replay`` (an example), only that example runs, once (``--replay``).
+    """
+    check = _checker(prop, ctx, rec)
     phases = (Phase.explicit,) if replay is not None else \
         (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
 

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from nnverify.under_test.adapters import Target
 
 __all__ = ["main"]
 
@@ -32,89 +35,113 @@ class _Forks:
     forked = False
 
 
-def _serve(rfd: int, wfd: int) -> None:
-    from nnverify.under_test.adapters import Target
-    from nnverify.under_test.calls import run_guarded
-    from nnverify.under_test.frames import definition_frame
-    from nnverify.under_test.importing import ImplementationError, load_target
-    from nnverify.under_test.protocol import PipeClosed, ProtocolError, recv_blocking, send
+def _children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)  # reaps one that ended; raises when there are none at all
+    except ChildProcessError:
+        return False
+    return True
 
-    pid = os.getpid()
-    targets: dict[int, tuple[Target, float | None]] = {}
-    networks: dict[int, dict[str, np.ndarray]] = {}
 
-    def reply(doc: Any) -> None:
-        if os.getpid() != pid:  # a fork of the user's that came back here: it must not answer
-            os._exit(0)
-        send(wfd, doc)
-
-    def children_left() -> bool:
+def _follow(cwd: object) -> None:
+    """Work in the parent's folder (relative paths in the user's code and in messages)."""
+    if isinstance(cwd, str):
         try:
-            os.waitpid(-1, os.WNOHANG)  # reaps one that ended; raises when there are none at all
-        except ChildProcessError:
-            return False
-        return True
+            if os.getcwd() != cwd:
+                os.chdir(cwd)
+        except OSError:
+            pass
 
-    def follow(cwd: object) -> None:
-        """Work in the parent's folder (relative paths in the user's code and in messages)."""
-        if isinstance(cwd, str):
-            try:
-                if os.getcwd() != cwd:
-                    os.chdir(cwd)
-            except OSError:
-                pass
 
-    reply({"op": "hello", "pid": pid})
+def _set_path(path: object) -> None:
+    if isinstance(path, list):
+        sys.path[:] = [p for p in path if isinstance(p, str)]
+
+
+class _Server:
+    """The worker's state: the loaded targets and the networks the parent has sent, by token."""
+
+    def __init__(self, wfd: int) -> None:
+        self.wfd = wfd
+        self.pid = os.getpid()
+        self.targets: dict[int, tuple[Target, float | None]] = {}
+        self.networks: dict[int, dict[str, np.ndarray]] = {}
+
+    def reply(self, doc: Any) -> None:
+        if os.getpid() != self.pid:  # a fork of the user's that came back here: it must not answer
+            os._exit(0)
+        from nnverify.under_test.protocol import send
+
+        send(self.wfd, doc)
+
+    def load(self, req: dict[str, Any]) -> None:
+        from nnverify.under_test.frames import definition_frame
+        from nnverify.under_test.importing import ImplementationError, load_target
+
+        _set_path(req.get("path"))
+        try:
+            t = load_target(req.get("spec"), req["role"], req.get("timeout"), req.get("factory"), reuse=True)
+        except ImplementationError as exc:
+            self.reply({"ok": False, "error": str(exc)})
+            return
+        self.targets[req["id"]] = (t, req.get("timeout"))
+        self.reply({"ok": True, "takes_network": t.takes_network, "how": t.how,
+                    "definition": _frame(definition_frame(t.code) if t.code is not None else None)})
+
+    def call(self, req: dict[str, Any]) -> None:
+        for token in req.get("forget", ()):
+            self.networks.pop(token, None)
+        for token, arrays in req.get("networks", {}).items():
+            for v in arrays.values():
+                v.setflags(write=False)
+            self.networks[int(token)] = arrays
+        answers = []
+        for c in req["calls"]:
+            answer = self._one(c)
+            answers.append(answer)
+            if not answer["ok"]:  # the first fault ends the batch
+                break
+        self.reply({"answers": answers})
+
+    def _one(self, c: dict[str, Any]) -> dict[str, Any]:
+        from nnverify.under_test.calls import run_guarded
+
+        target, timeout = self.targets[c["id"]]
+        token = c.get("network")
+        net = self.networks[token] if token is not None else None
+        _Forks.forked = False
+        out = run_guarded(target.call, (net, token, *c["args"]), timeout, code=target.code, redirect=False)
+        if os.getpid() != self.pid:
+            os._exit(0)
+        if _Forks.forked or _children_left():
+            return {"ok": False, "kind": "forked", "message": "started a child process (os.fork or "
+                    "multiprocessing); a forward pass must not fork", "frame": None}
+        if out.kind is not None:
+            return {"ok": False, "kind": out.kind.value, "message": out.message, "frame": _frame(out.frame)}
+        return {"ok": True, "y": out.value, "warning": out.warning, "warning_frame": _frame(out.warning_frame)}
+
+
+def _serve(rfd: int, wfd: int) -> None:
+    from nnverify.under_test.protocol import PipeClosed, ProtocolError, recv_blocking
+
+    server = _Server(wfd)
+    server.reply({"op": "hello", "pid": server.pid})
     while True:
         try:
             req = recv_blocking(rfd)
         except (PipeClosed, ProtocolError):
             os._exit(0)
         op = req.get("op")
-        follow(req.get("cwd"))
+        _follow(req.get("cwd"))
         if op == "init":
-            sys.path[:] = [p for p in req["path"] if isinstance(p, str)]
-            reply({"ok": True})
+            _set_path(req.get("path"))
+            server.reply({"ok": True})
         elif op == "load":
-            if isinstance(req.get("path"), list):
-                sys.path[:] = [p for p in req["path"] if isinstance(p, str)]
-            try:
-                t = load_target(req.get("spec"), req["role"], req.get("timeout"), req.get("factory"), reuse=True)
-            except ImplementationError as exc:
-                reply({"ok": False, "error": str(exc)})
-                continue
-            targets[req["id"]] = (t, req.get("timeout"))
-            reply({"ok": True, "takes_network": t.takes_network, "how": t.how,
-                   "definition": _frame(definition_frame(t.code) if t.code is not None else None)})
+            server.load(req)
         elif op == "call":
-            for token in req.get("forget", ()):
-                networks.pop(token, None)
-            for token, arrays in req.get("networks", {}).items():
-                for v in arrays.values():
-                    v.setflags(write=False)
-                networks[int(token)] = arrays
-            answers = []
-            for c in req["calls"]:
-                target, timeout = targets[c["id"]]
-                token = c.get("network")
-                net = networks[token] if token is not None else None
-                _Forks.forked = False
-                out = run_guarded(target.call, (net, token, *c["args"]), timeout, code=target.code, redirect=False)
-                if os.getpid() != pid:
-                    os._exit(0)
-                if _Forks.forked or children_left():
-                    answers.append({"ok": False, "kind": "forked", "message": "started a child process (os.fork or "
-                                    "multiprocessing); a forward pass must not fork", "frame": None})
-                    break
-                if out.kind is not None:
-                    answers.append({"ok": False, "kind": out.kind.value, "message": out.message,
-                                    "frame": _frame(out.frame)})
-                    break
-                answers.append({"ok": True, "y": out.value, "warning": out.warning,
-                                "warning_frame": _frame(out.warning_frame)})
-            reply({"answers": answers})
+            server.call(req)
         else:
-            reply({"ok": False, "error": f"unknown request {op!r}"})
+            server.reply({"ok": False, "error": f"unknown request {op!r}"})
 
 
 def main(rfd: int, wfd: int) -> None:
