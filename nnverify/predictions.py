@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -40,7 +39,7 @@ from nnverify.compare import CheckReport, OutputResult
 from nnverify.errors import UsageError
 from nnverify.labels import check_label_range, check_labels
 
-__all__ = ["Prediction", "Predictions", "predictions", "certified_digits", "looks_like_probabilities"]
+__all__ = ["Prediction", "Predictions", "predictions", "looks_like_probabilities"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ class Prediction:
             "label": self.label,
             "predicted": self.predicted,
             "exact_predicted": self.exact_predicted,
-            "margin": None if self.margin is None else certified_digits(self.margin),
+            "margin": None if self.margin is None else self.margin.digits(),
             "margin_radius": None if self.margin is None else float_up(self.margin.rad),
             "prediction_certified": self.certified,
             "prediction_prob_certified": self.prob_certified,
@@ -161,32 +160,6 @@ class Predictions:
                 "rows": [p.to_json(None if idx is None else idx[p.input]) for p in self.rows],
             },
         }
-
-
-def certified_digits(e: Enclosure, digits: int = 20) -> str:
-    """The most significant digits (up to ``digits``) that both ends of ``e`` round to.
-
-    Every digit printed is a digit of every number in ``e``; when not even one is shared (an
-    enclosure around 0), the interval is printed as ``[lower, upper]`` to 3 digits.
-
-    Args:
-        e: the enclosure.
-        digits: at most this many significant digits.
-    """
-    def rounded(q: Fraction, d: int) -> str:
-        if q == 0:
-            return "0"
-        with localcontext() as c:
-            c.prec, c.rounding = d, ROUND_HALF_EVEN
-            c.Emax, c.Emin = 10**9, -(10**9)
-            v = Decimal(q.numerator) / Decimal(q.denominator)
-        return format(v, "f") if -5 <= v.adjusted() < d else format(v, "e")
-
-    for d in range(digits, 0, -1):
-        lo, hi = rounded(e.lower, d), rounded(e.upper, d)
-        if lo == hi:
-            return lo
-    return f"[{rounded(e.lower, 3)}, {rounded(e.upper, 3)}]"
 
 
 def looks_like_probabilities(y: np.ndarray, dtype: Any) -> bool:

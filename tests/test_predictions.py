@@ -18,7 +18,7 @@ from nnverify.compare import CheckReport, OutputResult, check
 from nnverify.datasets import mnist_digits
 from nnverify.errors import InputsError, UsageError
 from nnverify.modes import Mode
-from nnverify.predictions import certified_digits, looks_like_probabilities, predictions
+from nnverify.predictions import looks_like_probabilities, predictions
 from nnverify.status import Verdict
 
 # -- the rule on hand-made reports -------------------------------------------------------------
@@ -137,11 +137,11 @@ def test_one_output_has_no_classes() -> None:
         predictions(check(net, np.array([1.0, 0.5]), progress=False))
 
 
-def test_certified_digits_prints_only_digits_both_ends_share() -> None:
+def test_margins_print_only_digits_both_ends_share() -> None:
     e = Enclosure(Fraction(123456, 10**6), Fraction(123457, 10**6))
-    assert certified_digits(e) == "0.12346"  # 0.123456 and 0.123457 agree to 5 digits
-    assert certified_digits(Enclosure(Fraction(1, 4), Fraction(1, 4))) == "0.25"
-    assert certified_digits(Enclosure(Fraction(-1, 10**6), Fraction(1, 10**6))).startswith("[")
+    assert e.digits() == "0.12346"  # 0.123456 and 0.123457 agree to 5 digits
+    assert Enclosure(Fraction(1, 4), Fraction(1, 4)).digits() == "0.25"
+    assert Enclosure(Fraction(-1, 10**6), Fraction(1, 10**6)).digits().startswith("[")
 
 
 def test_looks_like_probabilities() -> None:

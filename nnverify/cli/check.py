@@ -135,17 +135,15 @@ def _rows_text(rows: tuple[int, ...], inputs: Inputs, limit: int = 20) -> str:
 
 
 def _prediction_row(p: Prediction) -> str:
-    from nnverify.predictions import certified_digits
 
     label = "" if p.label is None else f", label {p.label}"
-    margin = "" if p.margin is None else f", exact margin {certified_digits(p.margin, 6)}"
+    margin = "" if p.margin is None else f", exact margin {p.margin.digits(6)}"
     verdict = "certified" if p.certified else "NOT certified"
     return f"  predicted class {p.predicted} (y{p.predicted + 1}){label}{margin}: {verdict}"
 
 
 def prediction_lines(preds: Predictions, inputs: Inputs, dtype: object) -> list[str]:
     """Accuracy, then the certified count, then what is not certified or flipped, and the smallest margin."""
-    from nnverify.predictions import certified_digits
 
     N, lines = len(preds.rows), []
     if preds.accuracy is not None:
@@ -162,7 +160,7 @@ def prediction_lines(preds: Predictions, inputs: Inputs, dtype: object) -> list[
         lines.append(f"flipped (the float and the exact class differ): {_rows_text(preds.flipped, inputs)}")
     small = preds.smallest_margin
     if small is not None and small.margin is not None:
-        lines.append(f"smallest exact margin (top-1 minus top-2 output): {certified_digits(small.margin, 6)} "
+        lines.append(f"smallest exact margin (top-1 minus top-2 output): {small.margin.digits(6)} "
                      f"at input {small.input + 1} (class {small.predicted}"
                      + ("" if small.label is None else f", label {small.label}") + ")")
     return lines
