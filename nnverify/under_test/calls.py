@@ -56,36 +56,32 @@ class CallFailure:
         }
 
 
-class ImplementationFailed(Exception):
+class _CallFault(BaseException):
+    """What both faults carry: the failure, and where in a batch of calls it happened."""
+
+    index: int | None = None
+    case: int | None = None
+    row: int | None = None
+
+    def __init__(self, failure: CallFailure) -> None:
+        super().__init__(failure.describe())
+        self.failure = failure
+
+
+class ImplementationFailed(_CallFault, Exception):
     """Raised inside a property when the implementation under test misbehaved (shrinkable).
 
     ``index`` is the call of a batch of calls that failed; ``case`` and ``row`` the ``(network, x)``
     of :meth:`.forward.ForwardUnderTest.run_many` and the row passed alone (``--single-input``).
     """
 
-    index: int | None = None
-    case: int | None = None
-    row: int | None = None
 
-    def __init__(self, failure: CallFailure) -> None:
-        super().__init__(failure.describe())
-        self.failure = failure
-
-
-class ImplementationHung(BaseException):
+class ImplementationHung(_CallFault):
     """Raised when the implementation under test timed out.
 
     A BaseException on purpose: Hypothesis must not shrink by re-running a function that
     takes ``timeout`` seconds per call; the runner catches this and reports the input.
     """
-
-    index: int | None = None
-    case: int | None = None
-    row: int | None = None
-
-    def __init__(self, failure: CallFailure) -> None:
-        super().__init__(failure.describe())
-        self.failure = failure
 
 
 class ImplementationCrashed(ImplementationHung):
