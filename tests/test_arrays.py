@@ -9,7 +9,7 @@ import pytest
 from flint import arb
 
 from nnverify.certified import certify
-from nnverify.certified.arrays import BallArray, ball_pass, from_arb, up
+from nnverify.certified.arrays import BallArray, ball_pass, down, from_arb, up
 from nnverify.weights import BOOK_X, book_network, load_network
 
 
@@ -50,6 +50,25 @@ def test_up_is_an_upper_bound_of_one_rounded_sum_in_every_binade() -> None:
     for a, b, c in zip(x.tolist(), y.tolist(), s.tolist()):
         if np.isfinite(c):
             assert Fraction(a) + Fraction(b) <= Fraction(c)
+
+
+@pytest.mark.parametrize("signs", ["mixed", "nonnegative"])
+def test_up_and_down_step_at_least_one_float_outward_on_large_arrays(signs: str) -> None:
+    # large arrays take the arithmetic paths (small ones call np.nextafter): every binade,
+    # subnormals, zeros of both signs, the largest float and the infinities
+    rng = np.random.default_rng(1)
+    x = rng.random(20_000) * np.exp2(rng.integers(-1075, 1024, 20_000))
+    x[:8] = [0.0, -0.0, 5e-324, 2.0**-1022, np.nextafter(2.0**-1022, 0), 1.0, np.finfo(float).max, np.inf]
+    if signs == "mixed":
+        x *= rng.choice([-1.0, 1.0], x.size)
+        x[8] = -np.inf
+    with np.errstate(over="ignore"):
+        assert np.all(up(x) >= np.nextafter(x, np.inf))
+        assert np.all(down(x) <= np.nextafter(x, -np.inf))
+        # and not far: at most a few floats (a bound that grew by a factor would still be sound,
+        # but the signed bound's tightness rests on these steps being one or two gaps)
+        finite = np.isfinite(x) & (np.abs(x) < 1e300)
+        assert np.all(up(x)[finite] <= np.nextafter(np.nextafter(np.nextafter(x, np.inf), np.inf), np.inf)[finite])
 
 
 @pytest.mark.slow
