@@ -122,6 +122,27 @@ def _to_float(q: Fraction) -> float:
         return math.inf if q > 0 else -math.inf
 
 
+def overflow_threshold(dtype: Any) -> Fraction:
+    """The smallest magnitude that rounds to infinity in ``dtype`` (round to nearest): the largest
+    float plus half its ulp, ``2^(emax+1) - 2^(emax-p)``."""
+    fi = np.finfo(np.dtype(dtype))
+    emax, p = int(fi.maxexp) - 1, int(fi.nmant) + 1
+    return Fraction(2) ** (emax + 1) - Fraction(2) ** (emax - p)
+
+
+def _infinite_verdict(value: float, exact: Enclosure, total: Fraction | None, dtype: Any,
+                      beyond: Verdict) -> Verdict:
+    """A NaN or infinite output: NaN is never right; an infinity is wrong (``beyond``) unless a
+    correct computation may overflow, which the rounding model leaves out: then ``undecided`` —
+    when the bound is missing (a row beyond the float range) or when the exact value moved by
+    the bound reaches the threshold of :func:`overflow_threshold`."""
+    if math.isnan(value) or total is None:
+        return beyond if math.isnan(value) else Verdict.UNDECIDED
+    t = overflow_threshold(dtype)
+    reach = exact.upper + total if value > 0 else total - exact.lower  # the farthest a correct result goes
+    return Verdict.UNDECIDED if reach >= t else beyond
+
+
 def _combine(sound: Verdict, prob: Verdict) -> Verdict:
     """Both tiers' verdict: failed and undecided of the sound tier first, then the probabilistic one."""
     if sound is not Verdict.OK:
@@ -189,16 +210,18 @@ def exact_verdict(row: int, k: int, exact: Enclosure, value: float, bound_abs: f
     for b in (bound_abs, prob_abs):
         totals.append(Fraction(b) + tolerance_ulp * unit if math.isfinite(b) else None)
     total, prob_total = totals
-    if near is None or far is None:  # NaN or infinite: wrong, whatever the bound
-        sound, prob = Verdict.FAILED, Verdict.SUSPICIOUS
+    if near is None or far is None:  # NaN, or infinite: wrong unless a correct computation may overflow
+        sound = _infinite_verdict(value, exact, total, dtype, Verdict.FAILED)
+        prob = _infinite_verdict(value, exact, prob_total, dtype, Verdict.SUSPICIOUS)
     else:
         # no finite bound: the value cannot be verified, only refuted
         sound, prob = _tiers(near, far, total if total is not None else Fraction(-1),
                              prob_total if prob_total is not None else Fraction(-1))
+        exact_value = far == 0  # the value is the exact value itself: within any bound, even one not computed
         if total is None:
-            sound = Verdict.UNDECIDED
+            sound = Verdict.OK if exact_value else Verdict.UNDECIDED
         if prob_total is None:
-            prob = Verdict.UNDECIDED
+            prob = Verdict.OK if exact_value else Verdict.UNDECIDED
     if near is None:
         abs_err = rel_err = ulps = math.inf
     else:
@@ -322,7 +345,11 @@ def array_verdicts(y: DD, values: np.ndarray, sound: np.ndarray, prob: np.ndarra
         prob_never = meaningless_bounds(y, prob_total, activation) | ~np.isfinite(prob_total)
         prob_s = _tier(near, far, np.where(np.isfinite(prob_total), prob_total, -1.0), SUSPICIOUS, prob_never)
         prob_s = np.where(np.isfinite(prob_total), prob_s, UNDECIDED)
-        wrong = ~np.isfinite(v)  # NaN or infinite: wrong, whatever the bound
+        # NaN or infinite: wrong, unless a correct computation might overflow (then the exact rule decides)
+        big = float(np.finfo(np.dtype(dtype)).max) * (1 - 2.0**-20)
+        may_overflow = np.isinf(v) & ~(np.abs(y.hi) + y.rad + np.where(np.isfinite(total), total, np.inf) < big)
+        sound_s = np.where(may_overflow, UNDECIDED, sound_s)
+        wrong = ~np.isfinite(v) & ~may_overflow
         sound_s, prob_s = np.where(wrong, FAILED, sound_s), np.where(wrong, SUSPICIOUS, prob_s)
         status = np.where(sound_s == OK, prob_s, sound_s)
         abs_error = np.where(wrong, np.inf, near)

@@ -29,7 +29,7 @@ from nnverify.certified.arrays import BallArray, BallPass, down, up
 from nnverify.certified.elementary import softmax_bounds
 from nnverify.model import Activation, Network
 
-__all__ = ["OutputBounds", "error_bounds", "signed_bounds"]
+__all__ = ["OutputBounds", "beyond_the_float_range", "error_bounds", "signed_bounds"]
 
 #: Largest interval matrix a backward pass may hold per chunk of rows (floats).
 _CHUNK_FLOATS = 1_000_000
@@ -90,7 +90,28 @@ def error_bounds(network: Network, bp: BallPass, model: RoundingModel = DEFAULT_
         prob = np.fmin(sound, probabilistic_bound(terms.var, terms.fixed, confidence))
         parts.append((interval, linear, sound, prob))
     cat = [np.nan_to_num(np.concatenate(p, axis=0), nan=np.inf) for p in zip(*parts)]
+    beyond = beyond_the_float_range(network, bp)
+    if beyond.any():
+        for b in cat:
+            b[beyond] = np.inf
     return OutputBounds(cat[0], cat[1], cat[2], cat[3], confidence)
+
+
+def beyond_the_float_range(network: Network, bp: BallPass) -> np.ndarray:
+    """The rows ``(N,)`` where some unit's exact value may round to infinity in the dtype.
+
+    There a correct computation may overflow, which the rounding model leaves out (its
+    ``fl(x) = x (1 + d)`` holds only inside the float range): no bound is given for any output
+    of such a row (``inf``), so no verdict on it can be ``ok`` or ``failed`` by a bound.
+    """
+    big = float(np.finfo(network.dtype).max)
+    rows = np.zeros(bp.x.shape[0], dtype=bool)
+    with np.errstate(all="ignore"):
+        for b in (*bp.a, *bp.z):
+            # |mid| + rad rounded to nearest: above the largest float (or inf) exactly when the
+            # exact upper end reaches the largest float plus half its ulp, which rounds to inf
+            rows |= ~np.all(np.abs(b.mid) + b.rad <= big, axis=1)
+    return rows
 
 
 def _computed_box(activation: Activation, z: BallArray, e_z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -322,6 +322,9 @@ def _verdict(report: CheckReport, counts: dict[str, int], p: float, sound_only: 
     if counts["failed"]:
         return "verdict: FAILED — some outputs are outside their sound bound"
     if counts["undecided"]:
+        if any(r.status == "undecided" and not math.isfinite(r.bound_abs) for r in report.results):
+            return ("verdict: FAILED — some verdicts stayed undecided: no finite bound (a value that may "
+                    "overflow the float range, which the rounding model leaves out)")
         return "verdict: FAILED — some verdicts stayed undecided at --max-prec"
     n = counts["suspicious"]
     if sound_only:

@@ -1,0 +1,77 @@
+"""Values beyond the float range: the rounding model leaves overflow out, so nnverify never calls a
+correct overflow wrong, never calls an infinity right, and still fails an infinity where no correct
+computation overflows (issue 15: ``W=[[1e200]]`` with inputs near 1e200)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from nnverify import Layer, Network
+from nnverify.bounds.tiers import beyond_the_float_range
+from nnverify.certified import certify
+from nnverify.certified.arrays import ball_pass
+from nnverify.cli import main
+from nnverify.compare import check, check_outputs
+from nnverify.model import Activation
+from nnverify.verdicts import overflow_threshold
+
+
+def _net(*layers: tuple[float, str], dtype: type = np.float64) -> Network:
+    return Network(tuple(Layer(np.array([[w]], dtype=dtype), np.zeros(1, dtype=dtype), Activation(act)) for w, act in layers),
+                   name="one")
+
+
+def test_the_overflow_threshold_is_the_largest_float_plus_half_its_ulp() -> None:
+    for dtype in (np.float32, np.float64):
+        t = overflow_threshold(dtype)
+        top = np.finfo(dtype).max
+        big = Fraction(float(top))
+        gap = big - Fraction(float(np.nextafter(top, dtype(0))))  # the ulp of the largest float
+        assert t == big + gap / 2
+        assert np.array(float(big), dtype=dtype) == np.finfo(dtype).max  # below it: finite
+
+
+@pytest.mark.parametrize(("layers", "x"), [
+    (((1e200, "identity"),), 1e200),                      # the output is 1e400: every correct result is inf
+    (((1e200, "identity"), (1e-300, "identity")), 1e200),  # a hidden 1e400, an output of 1e100
+])
+def test_a_correct_overflow_is_undecided_never_failed(layers: tuple[tuple[float, str], ...], x: float) -> None:
+    net = _net(*layers)
+    with np.errstate(over="ignore"):
+        report = check(net, np.array([[x]]), progress=False)
+    assert np.isinf(report.y[0, 0])
+    assert [r.status for r in report.results] == ["undecided"]
+    assert not report.ok
+    assert beyond_the_float_range(net, ball_pass(certify(net, np.array([[x]])))).tolist() == [True]
+
+
+def test_an_infinity_where_no_correct_computation_overflows_fails() -> None:
+    net = _net((1e200, "identity"))
+    report = check_outputs(net, np.array([[1e100]]), np.array([[np.inf]]), progress=False)
+    assert [r.status for r in report.results] == ["failed"]
+    nan = check_outputs(net, np.array([[1e200]]), np.array([[np.nan]]), progress=False)
+    assert [r.status for r in nan.results] == ["failed"]  # NaN is never right, overflow or not
+
+
+def test_an_output_equal_to_the_largest_float_is_ok_though_its_bound_overflows() -> None:
+    net = _net((float(np.finfo(np.float64).max), "identity"))
+    report = check(net, np.array([[1.0]]), progress=False)
+    assert [r.status for r in report.results] == ["ok"]
+    wrong = check_outputs(net, np.array([[1.0]]), np.array([[1e308]]), progress=False)
+    assert [r.status for r in wrong.results] != ["ok"]
+
+
+def test_the_cli_says_why_it_stayed_undecided(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    f = Path(str(tmp_path)) / "huge.json"
+    f.write_text('{"layers": [{"W": [[1e200]], "b": [0.0], "activation": "identity"}]}')
+    with np.errstate(over="ignore"):
+        rc = main(["check", "--weights", str(f), "--x=1e200"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "no finite bound (a value that may overflow the float range" in out
+    assert "internal error" not in out
