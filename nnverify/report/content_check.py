@@ -67,6 +67,8 @@ def _bound_sentences(results: Sequence[Any], words: Words, network: Any) -> list
         out += [Text(" "), *words.say("bound_prob")]
     if any(ly.activation is Activation.STEP for ly in network.layers):
         out += [Text(" "), *words.say("kink_rule")]
+    if any(str(r.status) == "undecided" and not math.isfinite(r.bound_abs) for r in results):
+        out += [Text(" "), *words.say("overflow_rule")]
     return out
 
 

@@ -90,6 +90,8 @@ STRINGS: dict[str, str] = {
                    "without FMA, assuming only that exp and tanh are accurate to a few ulps: a value "
                    "within it is ok, beyond it FAILED, and undecided when the certified interval is "
                    "too wide to tell.",
+    "overflow_rule": "An output has no finite bound where a value of its row may overflow the "
+                     "float range, which the rounding model leaves out: it stays undecided.",
     "bound_prob": "The probabilistic bound holds with probability at least $1 - p$ per output under "
                   "the model that rounding errors are independent with mean zero; a value within the "
                   "sound bound but beyond this one is suspicious: worth a look, never a failure.",
