@@ -141,7 +141,8 @@ def suite(examples: int) -> None:
         total = time.perf_counter() - start
         n = sum(r.examples for r in result.results if r.status == "passed")
         rate = n / total
-        goal = f">= {target:.0f}/s: {_flag(rate >= target)}" if target else "(target: no slower than before the fast path)"
+        goal = (f">= {target:.0f}/s: {_flag(rate >= target)}" if target
+                else "(target: no slower than before the fast path)")
         print(f"   {name:<26}{n:>6} examples in {total:6.2f} s = {rate:7.1f} examples/s  {goal}"
               + ("" if result.ok else "  (A PROPERTY FAILED)"))
 
