@@ -7,10 +7,13 @@ belongs to. Each case gets one outcome:
 - ``ok``: exit 0, a valid input handled;
 - ``failed``: exit 1, a verification failed (a verdict, for the checking subcommands);
 - ``error``: exit 2 with a one-line error on stderr (or the library's one-line error);
-- ``crashed``: any other exit code, a traceback, a multi-line error, an unexpected exception;
+- ``crashed``: another exit code, a traceback, a multi-line error, an unexpected exception;
+- ``exit 3``: nnverify's own "internal error" exit (a bug caught at the top, never acceptable);
 - ``hung``: did not finish within the per-case limit (stopped by SIGALRM);
 - ``lost``: a file nnverify should have left alone was changed or a temp file left behind;
-- ``ran code``: a hostile file made nnverify run code it did not ship (a side effect seen).
+- ``ran code``: a hostile file made nnverify run code it did not ship (a side effect seen);
+- ``false pass``: exit 0 on a case known to be wrong (a broken implementation, a value that
+  must not pass): the worst outcome for a verification tool.
 
 The outcome is recorded *before* the test asserts, so a failing test is counted too. When
 ``NNVERIFY_RELIABILITY_OUT`` names a file, the counts are written there as JSON at exit;
@@ -32,8 +35,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-OUTCOMES = ("ok", "failed", "error", "crashed", "hung", "lost", "ran code")
-BAD_OUTCOMES = ("crashed", "hung", "lost", "ran code")
+OUTCOMES = ("ok", "failed", "error", "crashed", "exit 3", "hung", "lost", "ran code", "false pass")
+BAD_OUTCOMES = ("crashed", "exit 3", "hung", "lost", "ran code", "false pass")
 
 #: Per-case wall-clock limit for one in-process CLI run (seconds). Subcommands that do real
 #: work on valid input (exact models, property runs, TeX) get the longer one.
@@ -72,6 +75,10 @@ CLASSES: dict[str, str] = {
     "unwritable": "writes: unwritable output folder",
     "subprocess": "end to end: the installed command in a subprocess (no traceback)",
     "faults": "faults in user code and tools (NaN, fp warnings, hangs, TeX)",
+    "isolation": "user code that exits, forks, patches nnverify, blocks signals, closes stdout",
+    "printing": "values beyond the float range or below 2^-4096: printed truthfully, never ok",
+    "signals": "signals and closed pipes: SIGINT, SIGTERM, SIGHUP, a reader that stops",
+    "resources": "members, names and widths that ask for too much (NPZ, JSON, CSV)",
 }
 
 def examples(n: int) -> int:
@@ -197,6 +204,8 @@ def classify(code: int | None, err: str, *, verdicts: bool) -> str:
         return "crashed"
     if code == 0:
         return "ok"
+    if code == 3:
+        return "exit 3"
     if code == 1 and verdicts:
         return "failed"
     if code == 2 and len(lines) == 1 and lines[0].startswith("nnverify") and "internal error" not in err:
@@ -211,6 +220,7 @@ def run_cli(
     *,
     limit_s: float | None = None,
     verdicts: bool = False,
+    wrong: bool = False,
 ) -> CliRun:
     """Run ``nnverify.cli.main(argv)`` in-process under a time limit, record and return it.
 
@@ -220,6 +230,8 @@ def run_cli(
         cls: the reliability class this case belongs to.
         limit_s: the per-case wall-clock limit (default: 5 s for forward/convert, else 15 s).
         verdicts: exit 1 (a verification failed) is a legitimate outcome for this command.
+        wrong: the case is known to be wrong (a broken implementation, a value that must not
+            pass), so exit 0 is a ``false pass``.
     """
     from nnverify.cli import main
 
@@ -245,7 +257,8 @@ def run_cli(
                      time.perf_counter() - t0, "crashed")
     else:
         out, err = capsys.readouterr()
-        run = CliRun(argv, code, out, err, seconds, classify(code, err, verdicts=verdicts))
+        outcome = classify(code, err, verdicts=verdicts)
+        run = CliRun(argv, code, out, err, seconds, "false pass" if wrong and outcome == "ok" else outcome)
     record(cls, run.outcome, run.seconds, note="nnverify " + " ".join(argv))
     return run
 
