@@ -75,3 +75,58 @@ def test_the_cli_says_why_it_stayed_undecided(tmp_path: object, capsys: pytest.C
     assert rc == 1
     assert "no finite bound (a value that may overflow the float range" in out
     assert "internal error" not in out
+
+
+@pytest.mark.parametrize("x", [-1.0, 1.0])
+def test_a_sigmoid_of_plus_or_minus_1e300_is_certified_and_ok(x: float) -> None:
+    """Was exit 3 at x = -1: arb's e^(1e300) is [+/- inf], so 1/(1 + e^-a) was NaN ("ball nan is
+    not finite"); and at x = +1 the bound was sigmoid's range cap (so undecided): sigma'(a) was
+    taken from 1 - sigma(a), which a float cannot tell from 2^-53 there."""
+    net = _net((1e300, "sigmoid"))
+    with np.errstate(over="ignore"):
+        report = check(net, np.array([[x]]), progress=False)
+        wrong = check_outputs(net, np.array([[x]]), np.array([[0.5]]), progress=False)
+    assert [r.status for r in report.results] == ["ok"]
+    assert report.results[0].bound_abs < 1e-14  # the evaluation error (5 ulp), not the range cap (1)
+    assert [r.status for r in wrong.results] == ["failed"]
+
+
+def test_sigmoids_derivative_bound_is_tight_where_sigmoid_is_within_an_ulp_of_1() -> None:
+    from nnverify.bounds.boxes import VecConstants, unit_box
+    from nnverify.bounds.rounding import DEFAULT_ROUNDING
+
+    c = VecConstants.of(DEFAULT_ROUNDING.constants(np.dtype(np.float64)), 1)
+    for a in (40.0, 700.0, -40.0):
+        box = unit_box(Activation.SIGMOID, np.array([[a]]), np.array([[a]]), c)
+        true = Fraction(np.exp(-abs(a)))  # sigma'(a) = e^-|a| / (1 + e^-|a|)^2, within 1e-17 of it
+        assert true * Fraction(9, 10) <= Fraction(float(box.lipschitz[0, 0])) <= true * Fraction(11, 10), a
+
+
+def test_the_property_suite_on_huge_sums_has_no_internal_error(tmp_path: object,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Was "batch-consistency: internal error (OverflowError: cannot convert Infinity to integer
+    ratio)": a law added an infinite bound (a row beyond the float range) as a rational."""
+    from pathlib import Path
+
+    f = Path(str(tmp_path)) / "big.json"
+    f.write_text('{"layers": [{"W": [[1e300]], "b": [0.0], "activation": "sigmoid"}]}')
+    assert main(["test", "--weights", str(f)]) == 0
+    g = Path(str(tmp_path)) / "over.json"  # identity outputs up to 1e309: bounds inf for some rows
+    g.write_text('{"layers": [{"W": [[1e308]], "b": [0.0], "activation": "identity"}]}')
+    capsys.readouterr()
+    with np.errstate(over="ignore"):
+        main(["test", "--weights", str(g), "--only", "batch-consistency,hidden-permutation"])
+    out = capsys.readouterr().out
+    assert "internal error" not in out
+    assert "batch-consistency" in out
+
+
+def test_laws_skip_a_bound_that_is_not_finite_and_never_call_an_infinity_close() -> None:
+    import nnverify.suite.laws  # noqa: F401 - the laws import within.py
+    from nnverify.suite.within import allowance, difference
+
+    assert allowance(0.5, 0.25) == Fraction(3, 4)
+    assert allowance(0.5, np.inf) is None
+    assert difference(np.inf, np.inf) == 0
+    assert difference(1.0, np.inf) == np.inf and difference(np.nan, np.nan) == np.inf
+    assert difference(0.1, 0.1 + 2**-56) == Fraction(0.1) - Fraction(0.1 + 2**-56)

@@ -17,6 +17,7 @@ from flint import arb
 from nnverify.bounds.rounding import ModelConstants
 from nnverify.bounds.ulps import gamma
 from nnverify.certified import arf_to_fraction, ball
+from nnverify.certified.activations import sigmoid_ball
 from nnverify.model import Activation
 
 __all__ = ["BallConstants", "ERROR_BOUNDS", "activation_errors", "upper"]
@@ -103,7 +104,7 @@ def _sigmoid(a_rows: Rows, z_rows: Rows, e_rows: Rows, c: BallConstants) -> Rows
         row = []
         for a, e in zip(a_row, e_row):
             wide = a + arb(0, e)  # every â the computation may have seen
-            s = 1 / (1 + (-wide).exp())
+            s = sigmoid_ball(wide)
             # sigmoid is in [0, 1] (arb's ball of a wide argument may stick out, or be inf)
             s = s.intersection(_UNIT) if s.is_finite() else _UNIT
             L = s * (1 - s)

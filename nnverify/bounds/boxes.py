@@ -123,13 +123,17 @@ def _hull(d_lo: np.ndarray, d_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sigmoid_box(lo: np.ndarray, hi: np.ndarray, c: VecConstants) -> UnitBox:
-    s_lo, s_hi = sigmoid_bounds(lo)[0], sigmoid_bounds(hi)[1]
+    at_lo, at_hi = sigmoid_bounds(lo), sigmoid_bounds(hi)
+    s_lo, s_hi = at_lo[0], at_hi[1]
     with np.errstate(all="ignore"):
-        # sigma' = s(1 - s) is concave in s with its maximum 1/4 at s = 1/2
-        f_dn = [np.maximum(down(s * down(1.0 - s)), 0.0) for s in (s_lo, s_hi)]
-        f_up = [up(s * up(1.0 - s)) for s in (s_lo, s_hi)]
+        # sigma'(a) = sigma(a) sigma(-a), largest (1/4) at a = 0 and falling away from it: its
+        # extremes on [lo, hi] are at the ends. sigma(-a) from sigmoid_bounds, not 1 - sigma(a),
+        # stays relatively accurate where sigma(a) is within an ulp of 1 (a = 40, a = 1e300)
+        ends = [(s, sigmoid_bounds(-x)) for s, x in ((at_lo, lo), (at_hi, hi))]
+        f_dn = [np.maximum(down(s[0] * q[0]), 0.0) for s, q in ends]
+        f_up = [up(s[1] * q[1]) for s, q in ends]
         d_lo = np.minimum(*f_dn)
-        d_hi = np.where((s_lo <= 0.5) & (s_hi >= 0.5), 0.25, np.minimum(np.maximum(*f_up), 0.25))
+        d_hi = np.where(~((lo > 0) | (hi < 0)), 0.25, np.minimum(np.maximum(*f_up), 0.25))
         # relative (1/(1+exp(-a)) and exp(a)/(1+exp(a))) or absolute (0.5*(1+tanh(a/2))): the larger
         # (the relative term, where it is the larger, is >= 2^-60: one step up covers the underflow)
         eta = np.maximum(up(c.c_rel_u * s_hi * factor_up(1)), c.c_abs_tiny)

@@ -32,7 +32,12 @@ def _relu(v: arb) -> arb:
     return arb.max(v, arb(0))
 
 
-def _sigmoid(v: arb) -> arb:
+def sigmoid_ball(v: arb) -> arb:
+    """``1/(1 + e^-v)``, or ``e^v/(1 + e^v)`` where ``v`` is negative: ``e^-v`` of ``v = -1e300``
+    leaves arb's range (a ball ``[+/- inf]``, then NaN), ``e^v`` is a tiny ball near 0."""
+    if v < 0:
+        t = v.exp()
+        return t / (1 + t)
     return 1 / (1 + (-v).exp())
 
 
@@ -54,7 +59,7 @@ def _softmax(row: list[arb]) -> list[arb]:
 #: ``h`` applied to one row of balls, per activation (softmax over the whole row).
 BALL_ACTIVATIONS: dict[Activation, Callable[[list[arb]], list[arb]]] = {
     Activation.IDENTITY: lambda row: list(row),
-    Activation.SIGMOID: _elementwise(_sigmoid),
+    Activation.SIGMOID: _elementwise(sigmoid_ball),
     Activation.RELU: _elementwise(_relu),
     Activation.STEP: _elementwise(_step),
     Activation.TANH: _elementwise(lambda v: v.tanh()),

@@ -20,7 +20,7 @@ from nnverify.suite.laws.base import (
     floats,
     run_activation,
 )
-from nnverify.suite.within import check_within, output_bounds
+from nnverify.suite.within import allowance, check_within, difference, output_bounds, shown
 
 __all__ = ["SoftmaxLaws"]
 
@@ -94,17 +94,18 @@ class SoftmaxLaws(Property):
         for r in range(X.shape[0]):
             if not np.all((s[r] >= 0) & (s[r] <= 1)):
                 raise LawBroken("softmax in [0, 1]", f"row {r + 1} is {floats(s[r])}", input=floats(a))
-            total = sum((exact_value(v) for v in s[r]), Fraction(0))
-            allowed = sum((exact_value(v) for v in B[r]), Fraction(0))
+            total = sum((exact_value(v) for v in s[r]), Fraction(0))  # in [0, 1]: finite
+            allowed = allowance(*B[r])
             check_within(rec, total - 1, allowed, lambda: LawBroken(
                 "softmax sums to 1 within bound",
-                f"row {r + 1} sums to 1 + {float(total - 1):.3g}, bound {float(allowed):.3g}",
+                f"row {r + 1} sums to 1 + {float(total - 1):.3g}, bound {shown(allowed)}",
                 input=floats(a), row=r + 1), law="sum", input=floats(X[r]))
             for i in range(k):
                 for j in range(k):
                     if X[r, i] < X[r, j]:
                         drop = exact_value(s[r, i]) - exact_value(s[r, j])
-                        if drop > exact_value(B[r, i]) + exact_value(B[r, j]):
+                        room = allowance(B[r, i], B[r, j])
+                        if room is not None and drop > room:
                             raise LawBroken(
                                 "softmax preserves order",
                                 f"row {r + 1}: a{i + 1} = {float(X[r, i])!r} < a{j + 1} = {float(X[r, j])!r} but "
@@ -118,10 +119,10 @@ class SoftmaxLaws(Property):
         B2 = output_bounds(net, shifted)
         for r in range(X.shape[0]):
             for i in range(k):
-                diff = exact_value(s2[r, i]) - exact_value(s[r, i])
-                allowed = exact_value(B[r, i]) + exact_value(B2[r, i])
+                diff = difference(s2[r, i], s[r, i])
+                allowed = allowance(B[r, i], B2[r, i])
                 check_within(rec, diff, allowed, lambda: LawBroken(
                     "softmax(a + c) = softmax(a) within bound",
                     f"row {r + 1}, c = {c}: y{i + 1} moves from {float(s[r, i])!r} to {float(s2[r, i])!r}, by "
-                    f"{float(abs(diff)):.3g}, bound {float(allowed):.3g}",
+                    f"{shown(diff)}, bound {shown(allowed)}",
                     input=floats(a), shift=c, row=r + 1), law="shift", input=floats(X[r]))

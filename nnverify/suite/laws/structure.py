@@ -18,14 +18,13 @@ from nnverify.suite.laws.base import (
     as_rows,
     batch_text,
     call_json,
-    exact_value,
     fault,
     floats,
     network_json,
     own_code_only,
     run_impl_many,
 )
-from nnverify.suite.within import check_within, output_bounds
+from nnverify.suite.within import allowance, check_within, difference, output_bounds, shown
 from nnverify.under_test import ImplementationFailed
 
 __all__ = ["IdentityOutput", "BatchConsistency", "HiddenPermutation"]
@@ -105,12 +104,12 @@ class BatchConsistency(Property):
         for r in range(X.shape[0]):
             y_row = rows[r]
             for k in range(network.n_outputs):
-                diff = exact_value(Y[r, k]) - exact_value(y_row[k])
-                allowed = 2 * exact_value(B[r, k])
+                diff = difference(Y[r, k], y_row[k])
+                allowed = allowance(B[r, k], B[r, k])
                 check_within(rec, diff, allowed, lambda: LawBroken(
                     "a batch gives the rows one-by-one calls give (within bound)",
                     f"{batch_text(X, r)}, y{k + 1}: {float(Y[r, k])!r} in the batch but {float(y_row[k])!r} "
-                    f"alone; they differ by {float(abs(diff)):.3g}, bound {float(allowed):.3g}",
+                    f"alone; they differ by {shown(diff)}, bound {shown(allowed)}",
                     network=network_json(network), call=call_json(ctx.impl.label, network, X, r + 1),
                     input=floats(X), row=r + 1, output=k + 1,
                 ), input=floats(X[r]))
@@ -163,13 +162,13 @@ class HiddenPermutation(Property):
         B, B2 = output_bounds(network, x), output_bounds(other, x)
         for r in range(y.shape[0]):
             for k in range(y.shape[1]):
-                diff = exact_value(y2[r, k]) - exact_value(y[r, k])
-                allowed = exact_value(B[r, k]) + exact_value(B2[r, k])
+                diff = difference(y2[r, k], y[r, k])
+                allowed = allowance(B[r, k], B2[r, k])
                 check_within(rec, diff, allowed, lambda: LawBroken(
                     "permuting hidden units leaves y unchanged (within bound)",
                     f"layer {l} permuted by {[int(i) + 1 for i in perm]}: y{k + 1} of {batch_text(x, r)} moves "
-                    f"from {float(y[r, k])!r} to {float(y2[r, k])!r}, by {float(abs(diff)):.3g}, "
-                    f"bound {float(allowed):.3g}",
+                    f"from {float(y[r, k])!r} to {float(y2[r, k])!r}, by {shown(diff)}, "
+                    f"bound {shown(allowed)}",
                     network=network_json(network), input=floats(x), layer=l,
                     call=call_json(ctx.impl.label, other, x, r + 1 if np.ndim(x) == 2 else None),
                     permutation=[int(i) + 1 for i in perm],
