@@ -36,6 +36,9 @@ TEST_FILES = [
     "tests/test_atomic_writes.py",
     "tests/test_limits.py",
     "tests/test_faults.py",
+    "tests/test_isolation.py",
+    "tests/test_overflow.py",
+    "tests/test_cli_signals.py",
     "tests/corpus",
 ]
 BEGIN = "<!-- section: reliability (owner: issue 6) -->"
@@ -99,10 +102,12 @@ def render(doc: dict[str, Any], summary: str, seconds: float | None) -> str:
         "nnverify reads files from strangers, so its tests attack it. Every run below is a case "
         "from the fuzzing and fault tests (`tests/test_fuzz_*.py`, `tests/test_pickle_hardening.py`, "
         "`tests/test_atomic_writes.py`, `tests/test_limits.py`, `tests/test_faults.py`, "
+        "`tests/test_isolation.py`, `tests/test_overflow.py`, `tests/test_cli_signals.py`, "
         "`tests/corpus/`): generated malformed weights files in every format, hostile pickles "
         "whose side effect is checked for, forged huge headers, malformed arguments to every "
-        "subcommand, writes that fail or are killed halfway. A case must end in exit 0 for valid "
-        "input, exit 1 for a failed verification, or exit 2 with one line on stderr; anything "
+        "subcommand, writes that fail or are killed halfway, user code that exits, forks, patches "
+        "nnverify or blocks signals, values beyond the float range, signals and closed pipes. A "
+        "case must end in exit 0 for valid input, exit 1 for a failed verification, or exit 2 with one line on stderr; anything "
         "else (another code, exit 3 — nnverify's internal error —, a traceback, more than 5 s — "
         "15 s for `derive`, `check`, `test` and `report`, which do real work —, a changed or "
         "half-written file, a side effect of a pickle, exit 0 for a case known to be wrong) is "

@@ -263,6 +263,18 @@ def run_cli(
     return run
 
 
+def exit_outcome(code: int | None, expected: int, err: str = "") -> str:
+    """The outcome of a run in a subprocess from its exit code, given the code the mathematics gives
+    (``expected``): exit 0 where 1 is right is a ``false pass``."""
+    if code == 3:
+        return "exit 3"
+    if "Traceback" in err or code is None:
+        return "crashed"
+    if code == 0:
+        return "ok" if expected == 0 else "false pass"
+    return {1: "failed", 2: "error"}.get(code, "crashed")
+
+
 def assert_clean(run: CliRun, allowed: Sequence[str] = ("ok", "error")) -> None:
     """Fail the test unless the run's outcome is one of ``allowed``."""
     assert run.outcome in allowed, run.describe()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import reliability
 
 import nnverify
 from nnverify.under_test import ForwardUnderTest, ImplementationCrashed, ImplementationHung, Worker, load_function
@@ -102,6 +103,7 @@ HAZARDS = {
 def test_a_hazard_in_the_users_code_changes_neither_verdict_nor_exit_code(tmp_path: Path, name: str) -> None:
     body, code, text = HAZARDS[name]
     rc, out, err, seconds = _cli(tmp_path, body)
+    reliability.record("isolation", reliability.exit_outcome(rc, code, err), seconds, note=f"user code: {name}")
     assert rc == code, (out, err)
     assert text in out, out
     _one_report(out)
