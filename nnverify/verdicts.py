@@ -38,7 +38,7 @@ from nnverify.model import Activation
 from nnverify.status import Verdict, json_float
 
 __all__ = ["OutputResult", "ball_verdict", "exact_verdict", "PROBABILISTIC_MODEL", "VERDICT_CODES", "ArrayVerdicts",
-           "array_verdicts", "meaningless_bounds", "strict_ok", "ulp_array"]
+           "array_verdicts", "meaningless_bounds", "proves_nothing", "strict_ok", "ulp_array"]
 
 #: The probabilistic tier's model, as reports and JSON state it.
 PROBABILISTIC_MODEL = ("rounding errors of the weighted sums independent, mean zero, |delta| <= u "
@@ -362,6 +362,22 @@ def array_verdicts(y: DD, values: np.ndarray, sound: np.ndarray, prob: np.ndarra
                              prob_s.astype(np.uint8), sound_s.astype(np.uint8))
 
 
+def _range_span(r: OutputResult, activation: Activation) -> float:
+    """The farthest a value of the activation's range can be from a point of ``r``'s enclosure
+    (the inner ends, rounded inward: "proves nothing" is then decided on the safe side)."""
+    low, high = RANGES[activation]
+    lo, hi = float(up(np.float64(float(r.exact.lower)))), float(down(np.float64(float(r.exact.upper))))
+    return float(down(np.float64(max(hi - low, high - lo))))
+
+
+def proves_nothing(r: OutputResult, activation: Activation) -> bool:
+    """Whether ``r``'s sound bound is not finite or as wide as the activation's range (a sigmoid
+    bound of 1): then only a value provably equal to the exact one can be ``ok``."""
+    if not math.isfinite(r.bound_abs):
+        return True
+    return activation in RANGES and r.bound_abs >= _range_span(r, activation)
+
+
 def strict_ok(r: OutputResult, activation: Activation) -> OutputResult:
     """``r`` with ``ok`` turned ``undecided`` where its bound proves nothing (the module text) and the
     value is not provably the exact value itself."""
@@ -369,10 +385,7 @@ def strict_ok(r: OutputResult, activation: Activation) -> OutputResult:
         return r
     if r.exact.is_point() and r.exact.contains(r.value):
         return r  # equal to the exact value: ok under any bound
-    low, high = RANGES[activation]
-    # the inner ends, rounded inward: "proves nothing" is then decided on the safe side
-    lo, hi = float(up(np.float64(float(r.exact.lower)))), float(down(np.float64(float(r.exact.upper))))
-    span = float(down(np.float64(max(hi - low, high - lo))))
+    span = _range_span(r, activation)
     sound_bad = r.bound_abs >= span
     prob_bad = r.prob_bound_abs is not None and r.prob_bound_abs >= span
     if not (sound_bad or prob_bad):

@@ -130,3 +130,17 @@ def test_laws_skip_a_bound_that_is_not_finite_and_never_call_an_infinity_close()
     assert difference(np.inf, np.inf) == 0
     assert difference(1.0, np.inf) == np.inf and difference(np.nan, np.nan) == np.inf
     assert difference(0.1, 0.1 + 2**-56) == Fraction(0.1) - Fraction(0.1 + 2**-56)
+
+
+def test_a_bound_as_wide_as_the_range_is_named_as_the_reason_for_undecided(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was "undecided at --max-prec", which sends the user raising a precision that cannot help."""
+    from pathlib import Path
+
+    f = Path(str(tmp_path)) / "s11.json"
+    f.write_text('{"layers": [{"W": [[1.0]], "b": [0.0], "activation": "sigmoid"}]}')
+    assert main(["check", "--weights", str(f), "--x=0.3", "--tolerance-ulp", "1e17"]) == 1
+    out = capsys.readouterr().out
+    assert "their bound is as wide as sigmoid's range, so it proves nothing" in out
+    assert main(["check", "--weights", str(f), "--x=0.3", "--tolerance-ulp", "1e3"]) == 0

@@ -322,9 +322,16 @@ def _verdict(report: CheckReport, counts: dict[str, int], p: float, sound_only: 
     if counts["failed"]:
         return "verdict: FAILED — some outputs are outside their sound bound"
     if counts["undecided"]:
-        if any(r.status == "undecided" and not math.isfinite(r.bound_abs) for r in report.results):
+        undecided = [r for r in report.results if r.status == "undecided"]
+        if any(not math.isfinite(r.bound_abs) for r in undecided):
             return ("verdict: FAILED — some verdicts stayed undecided: no finite bound (a value that may "
                     "overflow the float range, which the rounding model leaves out)")
+        from nnverify.verdicts import proves_nothing
+
+        out = report.network.activations[-1]
+        if any(proves_nothing(r, out) for r in undecided):
+            return (f"verdict: FAILED — some verdicts stayed undecided: their bound is as wide as {out.value}'s "
+                    "range, so it proves nothing (only a result equal to the exact value passes there)")
         return "verdict: FAILED — some verdicts stayed undecided at --max-prec"
     n = counts["suspicious"]
     if sound_only:
