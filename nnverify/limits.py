@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 from nnverify.errors import LimitError
 
-__all__ = ["Limits", "DEFAULT_LIMITS"]
+__all__ = ["Limits", "DEFAULT_LIMITS", "MAX_ACTIVATION_NAME", "MAX_NAME_SHOWN"]
+
+#: The longest activation name a weights file may declare, in characters ("identity" has 8).
+MAX_ACTIVATION_NAME = 64
+
+#: A network name (from a JSON ``"name"``) is printed up to this many characters, then cut
+#: with its full length said.
+MAX_NAME_SHOWN = 200
 
 
 @dataclass(frozen=True)

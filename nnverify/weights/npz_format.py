@@ -1,7 +1,8 @@
 """NPZ weights (the book's keys ``W1, b1, ...``), read with ``allow_pickle=False``.
 
-Each member's header is read first, so a file that declares an absurd shape is refused
-before anything is allocated. Optional members, which :func:`npz_bytes` writes so that the
+Each member's header is read first, so a file that declares an absurd shape or dtype is refused
+before anything is inflated or allocated: weights count against ``--max-params``, ``activations``
+must be one short name per layer, ``domain`` two numbers. Optional members, which :func:`npz_bytes` writes so that the
 file round-trips: ``activations`` (a string array) and ``domain`` (float64 ``[low, high]``,
 the interval the inputs are meant to lie in).
 """
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnverify.errors import WeightsFileError
-from nnverify.limits import Limits
+from nnverify.limits import MAX_ACTIVATION_NAME, Limits
 from nnverify.model import Activation, Network
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
 
@@ -36,13 +37,8 @@ def _member_header(zf: zipfile.ZipFile, member: str, path: str) -> tuple[tuple[i
     return shape, dtype
 
 
-def read_npz(
-    raw: bytes,
-    path: str,
-    activations: Sequence[Activation | str] | None,
-    limits: Limits,
-    name: str,
-) -> Network:
+def _open(raw: bytes, path: str) -> tuple[zipfile.ZipFile, list[str], list[str]]:
+    """The archive, its member names and their keys (``.npy`` dropped), each key once."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
         members = zf.namelist()
@@ -57,43 +53,56 @@ def read_npz(
                 path, f"key {key!r} appears twice in the archive; keep one", fmt=FMT, key=key
             )
         seen.add(key)
-    n_layers = layer_count(keys, path, FMT, extra=("activations", "domain"))
-    total = 0
-    for member, key in zip(members, keys):
-        shape, dtype = _member_header(zf, member, path)
-        if dtype.hasobject:
-            raise WeightsFileError(
-                path, f"holds Python objects (dtype {dtype}); weights must be float arrays",
-                fmt=FMT, key=key,
-            )
-        if key not in ("activations", "domain"):
-            total += int(np.prod(shape, dtype=object))
-        elif key == "domain" and tuple(shape) != (2,):
+    return zf, members, keys
+
+
+def _check_member(key: str, shape: tuple[int, ...], dtype: np.dtype, n_layers: int, path: str) -> int:
+    """Refuse a member whose header asks for what its key never holds, before it is inflated;
+    returns the weights and biases it declares (0 for ``activations`` and ``domain``)."""
+    if dtype.hasobject:
+        raise WeightsFileError(path, f"holds Python objects (dtype {dtype}); weights must be float arrays",
+                               fmt=FMT, key=key)
+    if key == "activations":
+        if dtype.kind != "U" or tuple(shape) != (n_layers,):
+            raise WeightsFileError(path, f"declares dtype {dtype} and shape {tuple(shape)}; expected one "
+                                   f"name per layer, shape ({n_layers},) of strings", fmt=FMT, key=key)
+        if dtype.itemsize // 4 > MAX_ACTIVATION_NAME:
+            raise WeightsFileError(path, f"declares names of {dtype.itemsize // 4:,} characters; an "
+                                   f"activation's name has at most {MAX_ACTIVATION_NAME}", fmt=FMT, key=key)
+        return 0
+    if key == "domain":
+        if tuple(shape) != (2,):
             raise WeightsFileError(path, f"has shape {tuple(shape)}; expected [low, high], shape (2,)",
                                    fmt=FMT, key=key)
+        if dtype.kind not in "fiu":
+            raise WeightsFileError(path, f"has dtype {dtype}; expected two numbers [low, high]", fmt=FMT, key=key)
+        return 0
+    if dtype.kind != "f":
+        raise WeightsFileError(path, f"has dtype {dtype}; expected float32 or float64", fmt=FMT, key=key)
+    return int(np.prod(shape, dtype=object))
+
+
+def read_npz(
+    raw: bytes,
+    path: str,
+    activations: Sequence[Activation | str] | None,
+    limits: Limits,
+    name: str,
+) -> Network:
+    zf, members, keys = _open(raw, path)
+    n_layers = layer_count(keys, path, FMT, extra=("activations", "domain"))
+    # every member is counted from its header before np.load inflates any of them
+    total = sum(_check_member(key, *_member_header(zf, member, path), n_layers, path)
+                for member, key in zip(members, keys))
     limits.check_params(total, path)
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except Exception as exc:
         raise WeightsFileError(path, f"could not be read as NPZ ({exc})", fmt=FMT) from None
-    stored = None
-    if "activations" in arrays:
-        acts_arr = arrays.pop("activations")
-        if acts_arr.dtype.kind != "U" or acts_arr.ndim != 1:
-            raise WeightsFileError(
-                path, "\"activations\" must be a 1-D array of names", fmt=FMT, key="activations"
-            )
-        stored = [str(s) for s in acts_arr]
+    acts_arr = arrays.pop("activations", None)
+    stored = None if acts_arr is None else [str(s) for s in acts_arr]
     domain = arrays.pop("domain", None)
-    if domain is not None and domain.dtype.kind not in "fiu":
-        raise WeightsFileError(path, f"has dtype {domain.dtype}; expected two numbers [low, high]",
-                               fmt=FMT, key="domain")
-    for key, arr in arrays.items():
-        if arr.dtype.kind != "f":
-            raise WeightsFileError(
-                path, f"has dtype {arr.dtype}; expected float32 or float64", fmt=FMT, key=key
-            )
     try:
         acts = resolve_activations(n_layers, activations, stored, path, FMT)
     except WeightsFileError:

@@ -1,0 +1,73 @@
+"""Issue 15's unbounded resources: members, names and widths that asked for minutes and gigabytes
+before a clean error. Each now ends in well under the per-case limit (5 s for ``forward``),
+which is what makes the ``hung`` outcome catch a regression."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import reliability
+
+
+def _npz_with(tmp_path: Path, key: str, descr: str, shape: tuple[int, ...], payload: int = 1 << 20) -> str:
+    """The book's 1-1 network as NPZ plus a member ``key`` whose header declares ``descr`` x ``shape``
+    (the data: ``payload`` zero bytes, compressed to a few KB)."""
+    base = io.BytesIO()
+    np.savez(base, W1=np.ones((1, 1)), b1=np.zeros(1))
+    src = zipfile.ZipFile(io.BytesIO(base.getvalue()))
+    out = tmp_path / "forged.npz"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in src.namelist():
+            if name != f"{key}.npy":
+                zf.writestr(name, src.read(name))
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": False, "shape": shape})
+        zf.writestr(f"{key}.npy", header.getvalue() + bytes(payload))
+    return str(out)
+
+
+@pytest.mark.parametrize(("key", "descr", "shape", "message"), [
+    ("activations", "<U1", (536_870_912,), "expected one name per layer, shape (1,) of strings"),
+    ("activations", "<U1000000", (1,), "an activation's name has at most 64"),
+    ("W1", "<U100000", (1, 1), "has dtype <U100000; expected float32 or float64"),
+    ("domain", "<U1", (536_870_912,), "expected [low, high], shape (2,)"),
+    ("domain", "<U1", (2,), "has dtype <U1; expected two numbers [low, high]"),
+])
+def test_an_npz_member_is_refused_from_its_header_before_it_is_inflated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, descr: str, shape: tuple[int, ...],
+    message: str,
+) -> None:
+    """Was 2 min 44 s and 6.2 GB: 'activations' declared '<U1' x 536,870,912 and escaped --max-params."""
+    path = _npz_with(tmp_path, key, descr, shape)
+    r = reliability.run_cli(["forward", "--weights", path, "--x", "1"], capsys, "resources")
+    reliability.assert_clean(r, allowed=("error",))
+    assert message in r.err
+
+
+def test_a_10_mb_json_name_is_cut_when_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was 42 s and 1.67 GB for 100 MB, printed in full (the scanner's string pattern kept a
+    backtracking frame per character)."""
+    path = tmp_path / "named.json"
+    path.write_text(json.dumps({"name": "n" * 10_000_000, "W1": [[1.0]], "b1": [0.0]}))
+    r = reliability.run_cli(["forward", "--weights", str(path), "--x", "1"], capsys, "resources")
+    reliability.assert_clean(r, allowed=("ok",))
+    first = r.out.splitlines()[0]
+    assert "... (10,000,000 characters)" in first and len(first) < 400
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_million_column_inputs_file_is_refused_from_its_first_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """Was 18-29 s (every cell parsed) before the width error."""
+    path = tmp_path / f"wide.{fmt}"
+    row = ",".join(["0.5"] * 1_000_000)
+    path.write_text(row + "\n" + row + "\n" if fmt == "csv" else f"[[{row}], [{row}]]")
+    r = reliability.run_cli(["check", "--inputs", str(path)], capsys, "resources", limit_s=5.0)
+    reliability.assert_clean(r, allowed=("error",))
+    assert "gives 1,000,000 values in its first input but the network takes 2" in r.err
