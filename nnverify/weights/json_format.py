@@ -17,13 +17,14 @@ as offsets into the file); everything else is converted literal by literal.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from nnverify.errors import WeightsFileError, one_line
-from nnverify.limits import Limits
+from nnverify.limits import MAX_NAME_SHOWN, Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.rationals import literal_to_float
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
@@ -31,6 +32,8 @@ from nnverify.weights.json_fast import Row, fast_array, restore_rows, scan
 
 FMT = "JSON"
 _MAX_DEPTH = 64
+#: Only brackets move the depth: found by a scan, not a Python loop over every character.
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class _Number(str):
@@ -63,7 +66,8 @@ def parse_json_text(raw: bytes, path: str, what: str = "weights") -> Any:
             path, f"is not UTF-8 text (byte {exc.start}); save the JSON as UTF-8", fmt=FMT
         ) from None
     depth = cur = 0
-    for ch in text:  # cheap guard: the stdlib parser recurses once per level
+    for m in _BRACKET.finditer(text):  # cheap guard: the stdlib parser recurses once per level
+        ch = m.group()
         if ch in "[{":
             cur += 1
             depth = max(depth, cur)
@@ -300,6 +304,8 @@ def read_json(
         raise WeightsFileError(
             path, f"\"name\" is a JSON {type(stored_name).__name__}; expected text", fmt=FMT, key="name"
         )
+    if stored_name and len(stored_name) > MAX_NAME_SHOWN:  # printed in every header: cut, say how long
+        stored_name = f"{stored_name[:MAX_NAME_SHOWN]}... ({len(stored_name):,} characters)"
     if stored_name:  # shown on terminals: no control characters (escape sequences) from a file
         stored_name = one_line(stored_name)
     return network_from_arrays(numeric, acts, path, FMT, stored_name or name, texts,
