@@ -188,7 +188,7 @@ def _batch_from_args(args: argparse.Namespace, network: Network, limits: Limits)
         indices = None if args.indices is None else _parse_indices(args.indices)
         return mnist_digits(first=args.first, indices=indices, per_class=args.per_class).inputs()
     if args.inputs is not None:
-        return load_inputs(args.inputs, limits=limits)
+        return load_inputs(args.inputs, limits=limits, width=network.n_inputs)
     if getattr(args, "samples", None) is not None:
         limits.check_inputs(args.samples * network.n_inputs, f"--samples {args.samples}")
         low, high, _ = sample_range(args, network)
