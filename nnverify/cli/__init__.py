@@ -16,9 +16,12 @@ import importlib
 import io
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TextIO
 
 from nnverify.errors import NNVerifyError, one_line
@@ -119,6 +122,41 @@ def _negative_values(argv: Sequence[str]) -> list[str]:
 _NEGATIVE = re.compile(r"-(?:\d|\.\d)[0-9eE.,+\- ]*")
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: raised in the main thread so every ``finally`` runs on the way out
+    (pdflatex's process group killed, temporary folders removed, the user's worker ended)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextmanager
+def _stop_signals_unwind() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` while the CLI runs (their default ends the process
+    at once, leaving temporary folders and children behind); the previous handlers come back after."""
+    if threading.current_thread() is threading.main_thread():
+        saved = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    else:  # signal handlers belong to the main thread; elsewhere, leave them alone
+        saved = {}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _stopped_code(exc: Stopped, command: str | None) -> int:
+    """Exit 128 + the signal's number (143 for SIGTERM, 129 for SIGHUP), with one quiet line."""
+    name = signal.Signals(exc.signum).name
+    print(f"nnverify{' ' + command if command else ''}: stopped by {name}", file=sys.stderr)
+    return 128 + exc.signum
+
+
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
@@ -138,6 +176,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print(f"nnverify {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Stopped as exc:
+        return _stopped_code(exc, args.command)
     except Exception as exc:  # a bug in nnverify, never the user's fault: say so, in one line
         if args.debug:
             traceback.print_exc()
@@ -161,10 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     guard = _PipeGuard(real_stdout)
     sys.stdout = guard
     try:
-        code = _run(argv)  # the subcommands' imports run here too: Ctrl-C at start-up is quiet
+        with _stop_signals_unwind():
+            code = _run(argv)  # the subcommands' imports run here too: Ctrl-C at start-up is quiet
     except KeyboardInterrupt:
         print("nnverify: interrupted", file=sys.stderr)
         code = 130
+    except Stopped as exc:
+        code = _stopped_code(exc, None)
     finally:
         sys.stdout = real_stdout
     if guard.broken:

@@ -1,0 +1,145 @@
+"""Issue 15's signals and a full TMPDIR: a stopped run leaves no temporary folder, no child process
+and no half-written file, and says so in one line with the shell's exit code (128 + signal).
+
+Was: SIGTERM during pdflatex left ``nnverify-tex-*`` in TMPDIR and pdflatex running in its own
+session (the process died at once, no ``finally`` ran); a full TMPDIR during the compile was
+exit 3 (``OSError: [Errno 28] No space left on device``).
+"""
+
+from __future__ import annotations
+
+import errno
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import reliability
+
+ROOT = Path(__file__).resolve().parents[2]
+needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+
+
+def _processes_in(folder: Path) -> list[int]:
+    """The processes whose working folder is inside ``folder`` (pdflatex runs in its temp folder)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.readlink(f"/proc/{pid}/cwd").startswith(str(folder)):
+                    found.append(int(pid))
+            except OSError:
+                continue
+    return found
+
+
+def _start(argv: list[str], tmp: Path) -> subprocess.Popen[str]:
+    env = dict(os.environ, TMPDIR=str(tmp), PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "nnverify", *argv], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(condition: object, seconds: float = 60.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@needs_tex
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_during_pdflatex_leaves_no_folder_and_no_pdflatex(tmp_path: Path, sig: signal.Signals) -> None:
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    out.mkdir()
+    proc = _start(["report", "-o", str(out / "r.tex")], tmp)
+    t0 = time.monotonic()
+    try:
+        assert _wait_for(lambda: glob.glob(f"{tmp}/nnverify-tex-*/report.log")), "pdflatex never started"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left, children = os.listdir(tmp), _processes_in(tmp)
+    outcome = "ok" if proc.returncode == 128 + sig and not left and not children else (
+        "lost" if left or children else "crashed")
+    reliability.record("signals", outcome, time.monotonic() - t0, note=f"{sig.name} during pdflatex")
+    assert proc.returncode == 128 + sig, err
+    assert err.strip() == f"nnverify report: stopped by {sig.name}"
+    assert left == [] and children == []
+    assert not (out / "r.pdf").exists()  # nothing half-written
+
+
+def test_sigterm_while_the_users_code_runs_ends_its_worker(tmp_path: Path) -> None:
+    pid_file = tmp_path / "worker.pid"
+    user = tmp_path / "slow.py"
+    user.write_text(textwrap.dedent(f"""
+        import os, time
+        open({str(pid_file)!r}, "w").write(str(os.getpid()))
+        def forward(network, x):
+            time.sleep(3600)
+    """))
+    proc = _start(["test", "--only", "agreement", "--impl", f"{user}:forward", "--impl-timeout", "600"], tmp_path)
+    t0 = time.monotonic()
+    try:
+        assert _wait_for(pid_file.exists), "the worker never imported the user's file"
+        time.sleep(0.3)  # inside forward
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    worker = int(pid_file.read_text())
+    alive = _wait_for(lambda: not os.path.exists(f"/proc/{worker}"), 5.0) is False
+    reliability.record("signals", "ok" if proc.returncode == 143 and not alive else "lost",
+                       time.monotonic() - t0, note="SIGTERM while the user's forward runs")
+    assert proc.returncode == 143, err
+    assert not alive, "the user's worker outlived nnverify"
+
+
+def test_a_full_tmpdir_during_the_compile_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tempfile.TemporaryDirectory
+
+    def full(*args: object, **kwargs: object) -> object:
+        if kwargs.get("prefix") == "nnverify-tex-":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", full)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: "/usr/bin/pdflatex")
+    r = reliability.run_cli(["report", "-o", str(tmp_path / "r.tex")], capsys, "signals")
+    reliability.assert_clean(r, allowed=("error",))
+    assert "(No space left on device); free space there or set TMPDIR to a folder with room" in r.err
+    assert not (tmp_path / "r.pdf").exists()
+
+
+@needs_tex
+def test_a_really_full_tmpdir_is_a_clear_error(tmp_path: Path) -> None:
+    """On a 256 KiB tmpfs with 4 KiB left (root only; skipped where mounting is not allowed)."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        (mnt / "fill").write_bytes(bytes(252 * 1024))
+        proc = _start(["report", "-o", str(tmp_path / "r.tex")], mnt)
+        _, err = proc.communicate(timeout=120)
+        reliability.record("signals", reliability.exit_outcome(proc.returncode, 2, err), note="a full TMPDIR")
+        assert proc.returncode == 2, err
+        assert "No space left on device" in err and len(err.strip().splitlines()) == 1
+        assert sorted(os.listdir(mnt)) == ["fill"]
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
