@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -185,6 +186,26 @@ def compile_pdf(tex: str, *, timeout: float = DEFAULT_TIMEOUT) -> CompileResult:
     if not timeout > 0:
         raise TexError(f"--tex-timeout {timeout}: must be a positive number of seconds")
     pdflatex = find_pdflatex()
+    try:
+        return _compile_in_a_fresh_folder(pdflatex, tex, timeout)
+    except OSError as exc:  # the temporary folder: full, read-only, gone
+        where = tempfile.gettempdir()
+        fix = ("free space there or set TMPDIR to a folder with room" if exc.errno == errno.ENOSPC
+               else "set TMPDIR to a folder nnverify may write to")
+        raise TexError(f"could not compile the PDF in the temporary folder {where} "
+                       f"({exc.strerror or exc}); {fix}") from None
+
+
+def _short_of_space(folder: str, need: int = 1 << 20) -> bool:
+    """Whether the file system holding ``folder`` has less than ``need`` bytes free."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < need
+
+
+def _compile_in_a_fresh_folder(pdflatex: str, tex: str, timeout: float) -> CompileResult:
     with tempfile.TemporaryDirectory(prefix="nnverify-tex-") as folder:
         Path(folder, "report.tex").write_text(tex, encoding="utf-8")
         env = _environment(folder)
@@ -196,6 +217,8 @@ def compile_pdf(tex: str, *, timeout: float = DEFAULT_TIMEOUT) -> CompileResult:
             pdf_path = Path(folder, "report.pdf")
             has_error = any(line.startswith("!") for line in log.splitlines())
             if status != 0 or has_error or not pdf_path.exists() or pdf_path.stat().st_size == 0:
+                if _short_of_space(folder) and not has_error:  # TeX could not write its output
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 detail = _first_error(log)
                 raise TexError(f"pdflatex failed (exit status {status}): {detail}")
             if not _RERUN.search(log):
