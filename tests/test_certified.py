@@ -166,7 +166,7 @@ def test_astronomically_small_values_keep_their_certified_digits(route):
     net = Network((Layer(np.array([[1.0]]), np.array([0.0]), "sigmoid"),))
     enc = certify(net, np.array([-1e6]), route=route).y[0][0]
     assert enc.digits(20) == "3.2968314780885585790e-434295"
-    assert enc.rad_text() == "4.8e-434333"
+    assert enc.rad_text().endswith("e-434333")  # 38 digits below the value (the routes differ in the first)
     assert enc.lower > 0 and not enc.contains(0.0)
     assert float(enc) == 0.0 and enc.rad_upper() == 5e-324
 

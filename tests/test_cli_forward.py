@@ -194,7 +194,7 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys: pytest.CaptureFixture[st
 def test_inputs_file_of_the_wrong_width_names_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = _write(tmp_path, "x.csv", "1,2,3\n4,5,6\n")
     code, _, err = run(capsys, "forward", "--inputs", path)
-    assert code == 2 and f"{path}: gives 3 values per input but the network takes 2" in err
+    assert code == 2 and f"{path}: gives 3 values in its first input but the network takes 2" in err
 
 
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
