@@ -60,14 +60,15 @@ def test_a_10_mb_json_name_is_cut_when_printed(tmp_path: Path, capsys: pytest.Ca
     assert "... (10,000,000 characters)" in first and len(first) < 400
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_a_million_column_inputs_file_is_refused_from_its_first_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+@pytest.mark.parametrize(("fmt", "width"), [("csv", 1_000_000), ("json", 100_000)])
+def test_a_very_wide_inputs_file_is_refused_from_its_first_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str, width: int
 ) -> None:
-    """Was 18-29 s (every cell parsed) before the width error."""
+    """Was 18-29 s for 10^6 columns (every cell parsed) before the width error. (JSON is parsed
+    whole before any row is seen: its case is smaller, so the 5 s case limit measures the check.)"""
     path = tmp_path / f"wide.{fmt}"
-    row = ",".join(["0.5"] * 1_000_000)
+    row = ",".join(["0.5"] * width)
     path.write_text(row + "\n" + row + "\n" if fmt == "csv" else f"[[{row}], [{row}]]")
     r = reliability.run_cli(["check", "--inputs", str(path)], capsys, "resources", limit_s=5.0)
     reliability.assert_clean(r, allowed=("error",))
-    assert "gives 1,000,000 values in its first input but the network takes 2" in r.err
+    assert f"gives {width:,} values in its first input but the network takes 2" in r.err
