@@ -92,7 +92,23 @@ CASES: dict[str, Case] = {
     "expm1": (el.expm1_bounds, lambda v: v.expm1(), 20 * 2.0**-53, (-1.0, math.inf)),
     "sigmoid": (el.sigmoid_bounds, _arb_sigmoid, 20 * 2.0**-53, (0.0, 1.0)),
     "tanh": (el.tanh_bounds, lambda v: v.tanh(), 40 * 2.0**-53, (-1.0, 1.0)),
+    "sigmoid (with its slope)": (lambda x: el.sigmoid_and_slope_bounds(x)[:2], _arb_sigmoid, 20 * 2.0**-53,
+                                 (0.0, 1.0)),
 }
+
+
+def test_sigmoids_slope_is_enclosed_and_relatively_tight_in_both_tails() -> None:
+    """sigma'(x) = sigma(x) sigma(-x): 1 - sigma(x) in floats is >= 2^-53, where sigma'(40) is 4e-18."""
+    x = _arguments()
+    _, _, d_lo, d_hi = el.sigmoid_and_slope_bounds(x)
+    assert np.all(d_lo >= 0) and np.all(d_hi <= 0.25)
+    near = np.abs(x) <= 2000  # beyond, arb cannot evaluate exp(-x); the slope is below 1e-800 there
+    assert _failures(x[near], d_lo[near], d_hi[near], lambda v: _arb_sigmoid(v) * _arb_sigmoid(-v)) == []
+    assert np.all(d_hi[~near & ~np.isnan(x)] <= 1e-322)  # a few subnormal steps above 0
+    t = np.array([40.0, -40.0, 700.0, -700.0, 1.0, 0.0])
+    _, _, lo, hi = el.sigmoid_and_slope_bounds(t)
+    normal = hi > 1e-300
+    assert np.all((hi[normal] - lo[normal]) / hi[normal] <= 40 * 2.0**-53)  # exp and 4 roundings
 
 
 @pytest.mark.parametrize("name", list(CASES))

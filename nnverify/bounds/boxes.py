@@ -33,7 +33,7 @@ from nnverify.bounds.sums import float_up_q
 from nnverify.bounds.vector import TINY64, IntervalMatrix, factor_up, plus_tiny, sum_up
 from nnverify.certified import arf_to_fraction
 from nnverify.certified.arrays import down, up
-from nnverify.certified.elementary import expm1_bounds, sigmoid_bounds, tanh_bounds
+from nnverify.certified.elementary import expm1_bounds, sigmoid_and_slope_bounds, tanh_bounds
 from nnverify.model import Activation
 
 __all__ = ["VecConstants", "UnitBox", "unit_box", "softmax_jacobian", "softmax_errors", "capped", "RANGES"]
@@ -123,17 +123,13 @@ def _hull(d_lo: np.ndarray, d_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sigmoid_box(lo: np.ndarray, hi: np.ndarray, c: VecConstants) -> UnitBox:
-    at_lo, at_hi = sigmoid_bounds(lo), sigmoid_bounds(hi)
-    s_lo, s_hi = at_lo[0], at_hi[1]
+    (s_lo, _, dl_lo, dh_lo), (_, s_hi, dl_hi, dh_hi) = sigmoid_and_slope_bounds(lo), sigmoid_and_slope_bounds(hi)
     with np.errstate(all="ignore"):
         # sigma'(a) = sigma(a) sigma(-a), largest (1/4) at a = 0 and falling away from it: its
-        # extremes on [lo, hi] are at the ends. sigma(-a) from sigmoid_bounds, not 1 - sigma(a),
-        # stays relatively accurate where sigma(a) is within an ulp of 1 (a = 40, a = 1e300)
-        ends = [(s, sigmoid_bounds(-x)) for s, x in ((at_lo, lo), (at_hi, hi))]
-        f_dn = [np.maximum(down(s[0] * q[0]), 0.0) for s, q in ends]
-        f_up = [up(s[1] * q[1]) for s, q in ends]
-        d_lo = np.minimum(*f_dn)
-        d_hi = np.where(~((lo > 0) | (hi < 0)), 0.25, np.minimum(np.maximum(*f_up), 0.25))
+        # extremes on [lo, hi] are at the ends (both factors relatively accurate, also where
+        # sigma(a) is within an ulp of 1: a = 40, a = 1e300)
+        d_lo = np.minimum(dl_lo, dl_hi)
+        d_hi = np.where(~((lo > 0) | (hi < 0)), 0.25, np.maximum(dh_lo, dh_hi))  # NaN ends: 1/4
         # relative (1/(1+exp(-a)) and exp(a)/(1+exp(a))) or absolute (0.5*(1+tanh(a/2))): the larger
         # (the relative term, where it is the larger, is >= 2^-60: one step up covers the underflow)
         eta = np.maximum(up(c.c_rel_u * s_hi * factor_up(1)), c.c_abs_tiny)
