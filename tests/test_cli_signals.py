@@ -87,3 +87,21 @@ def test_success_messages_escape_control_characters_from_file_names(
     assert main(["forward", "--weights", str(out_path)]) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert "\x1b" not in header and header.startswith("network: evil\\x1b[31m\\nname.json")
+
+
+def test_stdout_redirected_to_a_string_buffer_has_an_encoding() -> None:
+    """Was exit 3 ("LookupError: unknown encoding: None" from SymPy's import) under
+    contextlib.redirect_stdout(io.StringIO()): the pipe guard reported the encoding "None"."""
+    import io
+
+    from nnverify.cli import _PipeGuard
+
+    assert _PipeGuard(io.StringIO()).encoding == "utf-8"
+    code = subprocess.run([sys.executable, "-c", "import contextlib, io, sys\n"
+                           "from nnverify.cli import main\n"
+                           "buf = io.StringIO()\n"
+                           "with contextlib.redirect_stdout(buf):\n"
+                           "    code = main(['derive', '--output', '1'])\n"
+                           "sys.exit(code if 'y_1' in buf.getvalue() else 9)"],
+                          cwd=ROOT, capture_output=True, timeout=120).returncode
+    assert code == 0

@@ -104,7 +104,8 @@ class _PipeGuard(io.TextIOBase):
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return str(getattr(self.stream, "encoding", "utf-8"))
+        # io.StringIO's is None (contextlib.redirect_stdout); str(None) made SymPy's import fail
+        return str(getattr(self.stream, "encoding", None) or "utf-8")
 
 
 def _negative_values(argv: Sequence[str]) -> list[str]:
