@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -72,3 +73,24 @@ def test_a_very_wide_inputs_file_is_refused_from_its_first_line(
     r = reliability.run_cli(["check", "--inputs", str(path)], capsys, "resources", limit_s=5.0)
     reliability.assert_clean(r, allowed=("error",))
     assert f"gives {width:,} values in its first input but the network takes 2" in r.err
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="possessive repeats came with Python 3.11")
+def test_one_json_row_of_two_million_weights_loads_in_bounded_memory(tmp_path: Path) -> None:
+    """Was 2 GB and 10 s for a row of 3 million (a greedy regex repeat kept a frame per number);
+    the peak is measured on a fresh child process (its parent has no other child)."""
+    import subprocess
+
+    n = 2_000_000
+    path = tmp_path / "row.json"
+    path.write_text('{"W1": [[' + ",".join(["0.5"] * n) + ']], "b1": [' + ",".join(["0.0"] * n) + "]}")
+    probe = ("import resource, subprocess, sys\n"
+             "code = subprocess.run([sys.executable, '-m', 'nnverify', 'forward', '--weights', sys.argv[1],"
+             " '--x', '1'], stdout=subprocess.DEVNULL).returncode\n"
+             "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=120)
+    code, peak_kib = (int(v) for v in out.stdout.split())
+    reliability.record("resources", reliability.exit_outcome(code, 0, out.stderr),
+                       note=f"one JSON row of {n:,} weights: {peak_kib // 1024} MiB")
+    assert code == 0, out.stderr
+    assert peak_kib < 600 * 1024  # the float64 arrays are 32 MB; the file 16 MB
