@@ -189,11 +189,19 @@ def compile_pdf(tex: str, *, timeout: float = DEFAULT_TIMEOUT) -> CompileResult:
     try:
         return _compile_in_a_fresh_folder(pdflatex, tex, timeout)
     except OSError as exc:  # the temporary folder: full, read-only, gone
+        raise TexError(_temp_folder_trouble(exc)) from None
+
+
+def _temp_folder_trouble(exc: OSError) -> str:
+    """One line for an OSError in the temporary folder, naming it, or every folder Python tried when
+    none is usable (TMPDIR, /tmp, /var/tmp, /usr/tmp and the current folder: asking again raises)."""
+    try:
         where = tempfile.gettempdir()
-        fix = ("free space there or set TMPDIR to a folder with room" if exc.errno == errno.ENOSPC
-               else "set TMPDIR to a folder nnverify may write to")
-        raise TexError(f"could not compile the PDF in the temporary folder {where} "
-                       f"({exc.strerror or exc}); {fix}") from None
+    except OSError:
+        return f"could not compile the PDF: {exc.strerror or exc}; set TMPDIR to a folder nnverify may write to"
+    fix = ("free space there or set TMPDIR to a folder with room" if exc.errno == errno.ENOSPC
+           else "set TMPDIR to a folder nnverify may write to")
+    return f"could not compile the PDF in the temporary folder {where} ({exc.strerror or exc}); {fix}"
 
 
 def _short_of_space(folder: str, need: int = 1 << 20) -> bool:

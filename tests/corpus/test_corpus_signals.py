@@ -144,3 +144,19 @@ def test_a_really_full_tmpdir_is_a_clear_error(tmp_path: Path) -> None:
         assert sorted(os.listdir(mnt)) == ["fill"]
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_no_usable_temporary_folder_at_all_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TMPDIR, /tmp, /var/tmp, /usr/tmp and the current folder all unusable (a read-only container):
+    was exit 3, as naming the folder in the message asked Python for one again."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", None)  # forget the folder found earlier in this process
+    monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [str(blocked / "tmp")])
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: "/usr/bin/pdflatex")
+    r = reliability.run_cli(["report", "-o", str(tmp_path / "r.tex")], capsys, "signals")
+    reliability.assert_clean(r, allowed=("error",))
+    assert "No usable temporary directory found in" in r.err and "set TMPDIR to a folder" in r.err
+    assert not (tmp_path / "r.pdf").exists()
