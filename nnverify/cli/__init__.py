@@ -22,7 +22,7 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
 from nnverify.errors import NNVerifyError, one_line
 
@@ -132,18 +132,46 @@ class Stopped(BaseException):
         self.signum = signum
 
 
+#: Signals that stop a run by unwinding it (SIGINT does the same through KeyboardInterrupt).
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def _raise_stopped(signum: int, frame: object) -> None:
+    _hold_stop_signals()
     raise Stopped(signum)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    _hold_stop_signals()
+    raise KeyboardInterrupt
+
+
+def _held(signum: int, frame: object) -> None:
+    """A stop signal while the run already unwinds: nothing to do, the first one decides."""
+
+
+def _hold_stop_signals() -> None:
+    """The run unwinds from now on: a second SIGTERM, SIGHUP or Ctrl-C must not cut its cleanup
+    short (pdflatex not yet killed, a temporary folder half removed); the first signal's exit code
+    stands. A no-op Python handler rather than SIG_IGN: a child started now must not inherit it."""
+    for sig in (*_STOP_SIGNALS, signal.SIGINT):
+        if signal.getsignal(sig) in (_raise_stopped, _interrupt):
+            signal.signal(sig, _held)
 
 
 @contextmanager
 def _stop_signals_unwind() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise :class:`Stopped` while the CLI runs (their default ends the process
-    at once, leaving temporary folders and children behind); the previous handlers come back after."""
-    if threading.current_thread() is threading.main_thread():
-        saved = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    else:  # signal handlers belong to the main thread; elsewhere, leave them alone
-        saved = {}
+    """SIGTERM and SIGHUP raise :class:`Stopped`, Ctrl-C KeyboardInterrupt, while the CLI runs
+    (their default ends the process at once, leaving temporary folders and children behind); the
+    previous handlers come back after. A signal ignored on entry stays ignored (``nohup nnverify``
+    ignores SIGHUP, a shell's background job SIGINT), and a SIGINT handler of the caller's own stays."""
+    saved: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():  # handlers belong to the main thread
+        for sig in _STOP_SIGNALS:
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                saved[sig] = signal.signal(sig, _raise_stopped)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            saved[signal.SIGINT] = signal.signal(signal.SIGINT, _interrupt)
     try:
         yield
     finally:

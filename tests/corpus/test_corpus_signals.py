@@ -40,10 +40,17 @@ def _processes_in(folder: Path) -> list[int]:
     return found
 
 
-def _start(argv: list[str], tmp: Path) -> subprocess.Popen[str]:
+def _start(argv: list[str], tmp: Path, ignored: tuple[signal.Signals, ...] = ()) -> subprocess.Popen[str]:
+    """``python -m nnverify ARGV`` with TMPDIR=tmp; ``ignored`` signals are ignored on entry (nohup)."""
     env = dict(os.environ, TMPDIR=str(tmp), PYTHONPATH=str(ROOT))
+
+    def ignore() -> None:
+        for sig in ignored:
+            signal.signal(sig, signal.SIG_IGN)
+
     return subprocess.Popen([sys.executable, "-m", "nnverify", *argv], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ignore if ignored else None)
 
 
 def _wait_for(condition: object, seconds: float = 60.0) -> bool:
@@ -144,6 +151,63 @@ def test_a_really_full_tmpdir_is_a_clear_error(tmp_path: Path) -> None:
         assert sorted(os.listdir(mnt)) == ["fill"]
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+@needs_tex
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=lambda sig: sig.name)
+def test_a_signal_ignored_on_entry_stays_ignored(tmp_path: Path, sig: signal.Signals) -> None:
+    """``nohup nnverify report ... &`` and a closed terminal: the report is finished, not stopped
+    (was exit 129: the CLI put its own handler over nohup's SIG_IGN)."""
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    out.mkdir()
+    proc = _start(["report", "-o", str(out / "r.tex")], tmp, ignored=(sig,))
+    t0 = time.monotonic()
+    try:
+        assert _wait_for(lambda: glob.glob(f"{tmp}/nnverify-tex-*/report.log")), "pdflatex never started"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reliability.record("signals", reliability.exit_outcome(proc.returncode, 0, err), time.monotonic() - t0,
+                       note=f"{sig.name} ignored on entry (nohup), sent during pdflatex")
+    assert proc.returncode == 0, err
+    assert (out / "r.pdf").exists() and os.listdir(tmp) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda sig: sig.name)
+def test_a_second_signal_does_not_cut_the_cleanup_short(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sig: signal.Signals
+) -> None:
+    """``kill`` twice, or Ctrl-C twice: the second signal lands while the first one's ``finally``
+    removes the temporary folder (and kills pdflatex); it must not cut that short (was: the folder
+    stayed, as the second signal raised again in the middle of the cleanup)."""
+    import nnverify.report.output as output
+    from nnverify.cli import main
+
+    folder = tmp_path / "nnverify-tex-stand-in"
+
+    def stopped_while_compiling(tex: str, *, timeout: float) -> object:
+        folder.mkdir()
+        try:
+            os.kill(os.getpid(), sig)
+            time.sleep(30)  # the first signal lands here
+        finally:
+            os.kill(os.getpid(), sig)  # the second one, during the cleanup
+            folder.rmdir()
+        raise AssertionError("the first signal did not stop the run")
+
+    monkeypatch.setattr(output, "compile_pdf", stopped_while_compiling)
+    capsys.readouterr()
+    t0 = time.monotonic()
+    code = main(["report", "-o", str(tmp_path / "r.tex")])
+    err = capsys.readouterr().err
+    reliability.record("signals", "ok" if code == 128 + sig and not folder.exists() else "lost",
+                       time.monotonic() - t0, note=f"a second {sig.name} during the cleanup")
+    assert not folder.exists(), "the cleanup was cut short"
+    assert code == 128 + sig and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "r.pdf").exists()
 
 
 def test_no_usable_temporary_folder_at_all_is_a_clear_error(
