@@ -160,11 +160,15 @@ def _hold_stop_signals() -> None:
 
 
 @contextmanager
-def _stop_signals_unwind() -> Iterator[None]:
+def _stop_signals_unwind(*, exiting: bool = False) -> Iterator[None]:
     """SIGTERM and SIGHUP raise :class:`Stopped`, Ctrl-C KeyboardInterrupt, while the CLI runs
     (their default ends the process at once, leaving temporary folders and children behind); the
     previous handlers come back after. A signal ignored on entry stays ignored (``nohup nnverify``
-    ignores SIGHUP, a shell's background job SIGINT), and a SIGINT handler of the caller's own stays."""
+    ignores SIGHUP, a shell's background job SIGINT), and a SIGINT handler of the caller's own stays.
+
+    ``exiting``: the process ends after this (the ``nnverify`` command), so the signals stay held
+    instead: the atexit hook that ends the user's worker must run, and the default action of a
+    late signal would end nnverify before it and leave the worker running in its own session."""
     saved: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():  # handlers belong to the main thread
         for sig in _STOP_SIGNALS:
@@ -176,7 +180,7 @@ def _stop_signals_unwind() -> Iterator[None]:
         yield
     finally:
         for sig, handler in saved.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, _held if exiting else handler)
 
 
 def _stopped_code(exc: Stopped, command: str | None) -> int:
@@ -221,6 +225,10 @@ def _run(argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    return _main(argv, exiting=False)
+
+
+def _main(argv: Sequence[str] | None, *, exiting: bool) -> int:
     for stream in (sys.stdout, sys.stderr):
         # a file name that is not UTF-8 arrives as lone surrogates; printing it must not crash
         # (surrogateescape, the C locale's handler, still fails on a lone "\ud800" from JSON)
@@ -230,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     guard = _PipeGuard(real_stdout)
     sys.stdout = guard
     try:
-        with _stop_signals_unwind():
+        with _stop_signals_unwind(exiting=exiting):
             code = _run(argv)  # the subcommands' imports run here too: Ctrl-C at start-up is quiet
     except KeyboardInterrupt:
         print("nnverify: interrupted", file=sys.stderr)
@@ -257,6 +265,6 @@ def _silence_stdout() -> None:
 def main_entry() -> None:
     """Console-script entry point."""
     try:
-        sys.exit(main())
+        sys.exit(_main(None, exiting=True))
     except KeyboardInterrupt:  # between the interpreter's start and main's own handler
         sys.exit(130)

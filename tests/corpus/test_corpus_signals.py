@@ -224,3 +224,61 @@ def test_no_usable_temporary_folder_at_all_is_a_clear_error(
     reliability.assert_clean(r, allowed=("error",))
     assert "No usable temporary directory found in" in r.err and "set TMPDIR to a folder" in r.err
     assert not (tmp_path / "r.pdf").exists()
+
+
+_LATE_SECOND_SIGNAL = """
+import os, signal, sys
+real_exit = sys.exit
+def exit_with_a_second_signal(code):
+    os.kill(os.getpid(), signal.SIGTERM)  # a second SIGTERM after the run, before the atexit hooks
+    real_exit(code)
+sys.exit = exit_with_a_second_signal
+sys.argv = ["nnverify", *sys.argv[1:]]
+from nnverify.cli import main_entry
+main_entry()
+"""
+
+
+def test_a_second_sigterm_as_nnverify_exits_still_ends_the_users_worker(tmp_path: Path) -> None:
+    """The user's worker is ended by an atexit hook; a second SIGTERM between the run's end and that
+    hook ended nnverify by its default action and left the worker sleeping in its own session."""
+    pid_file = tmp_path / "worker.pid"
+    user = tmp_path / "slow.py"
+    user.write_text(textwrap.dedent(f"""
+        import os, time
+        open({str(pid_file)!r}, "w").write(str(os.getpid()))
+        def forward(network, x):
+            time.sleep(3600)
+    """))
+    argv = ["test", "--only", "agreement", "--impl", f"{user}:forward", "--impl-timeout", "600"]
+    with open(tmp_path / "stderr", "w+") as err:  # files, not pipes: a worker left behind holds them
+        proc = subprocess.Popen([sys.executable, "-c", _LATE_SECOND_SIGNAL, *argv], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=err, env=dict(os.environ, TMPDIR=str(tmp_path), PYTHONPATH=str(ROOT)))
+        t0 = time.monotonic()
+        try:
+            assert _wait_for(lambda: pid_file.exists() and pid_file.read_text() != ""), "the worker never started"
+            time.sleep(0.3)  # inside forward
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        worker = int(pid_file.read_text())
+        alive = _wait_for(lambda: not _running(worker), 5.0) is False
+        if alive:
+            os.kill(worker, signal.SIGKILL)
+        err.seek(0)
+        said = err.read()
+    reliability.record("signals", "ok" if proc.returncode == 143 and not alive else "lost",
+                       time.monotonic() - t0, note="a second SIGTERM as nnverify exits")
+    assert not alive, "the user's worker outlived nnverify"
+    assert proc.returncode == 143 and said.strip() == "nnverify test: stopped by SIGTERM", said
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
