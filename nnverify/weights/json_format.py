@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from nnverify.errors import WeightsFileError, one_line
-from nnverify.limits import MAX_NAME_SHOWN, Limits
+from nnverify.limits import MAX_LAYERS, MAX_NAME_SHOWN, Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.rationals import literal_to_float
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
-from nnverify.weights.json_fast import Row, fast_array, restore_rows, scan
+from nnverify.weights.json_fast import Block, RaggedRows, fast_array, restore_rows, scan
 
 FMT = "JSON"
 _MAX_DEPTH = 64
@@ -95,8 +95,6 @@ def parse_json_text(raw: bytes, path: str, what: str = "weights") -> Any:
 
 def _shape_of(value: Any, key: str, path: str) -> tuple[int, ...]:
     """Shape of a nested list of numbers (rectangular), without converting anything."""
-    if isinstance(value, Row):
-        return (value.count,)
     if isinstance(value, list):
         if not value:
             return (0,)
@@ -110,9 +108,9 @@ def _shape_of(value: Any, key: str, path: str) -> tuple[int, ...]:
 
 
 def _slow_value(value: Any) -> Any:
-    """``value`` with every scanned :class:`Row` parsed back into literals (for the per-literal path)."""
-    if isinstance(value, Row):
-        return json.loads(value._raw[value.start:value.end], parse_float=_Number, parse_int=_Number)
+    """``value`` with every scanned :class:`Block` parsed back into literals (for the per-literal path)."""
+    if isinstance(value, Block):
+        return json.loads(value.text, parse_float=_Number, parse_int=_Number)
     if isinstance(value, list):
         return [_slow_value(v) for v in value]
     if isinstance(value, dict):
@@ -121,25 +119,22 @@ def _slow_value(value: Any) -> Any:
 
 
 def _fast(value: Any, key: str, path: str, dtype: np.dtype[Any]) -> tuple[np.ndarray, Any] | None:
-    """The fast path for a vector (one Row) or a matrix (a list of Rows), or None."""
-    if isinstance(value, Row):
-        rows, matrix = [value], False
-    elif isinstance(value, list) and value and all(isinstance(v, Row) for v in value):
-        rows, matrix = value, True
-        if any(r.count != rows[0].count for r in rows):
-            raise WeightsFileError(
-                path, f"rows have different lengths; {key} must be rectangular", fmt=FMT, key=key
-            )
-    else:
+    """The fast path for a scanned vector or matrix, or None."""
+    if not isinstance(value, Block):
         return None
-    result = fast_array(rows, rows[0]._raw, dtype, matrix)
+    try:
+        result = fast_array(value, dtype)
+    except RaggedRows:
+        raise WeightsFileError(
+            path, f"rows have different lengths; {key} must be rectangular", fmt=FMT, key=key
+        ) from None
     if result is None:
         return None
     arr, text = result
     bad = np.flatnonzero(~np.isfinite(arr.reshape(-1)))
     if bad.size:
         i = int(bad[0])
-        index = [i // arr.shape[1], i % arr.shape[1]] if matrix else [i]
+        index = [i // arr.shape[1], i % arr.shape[1]] if value.matrix else [i]
         raise WeightsFileError(
             path, f"{key}{index} is {text.text(i)}, which overflows {dtype}; every weight must be finite",
             fmt=FMT, key=key,
@@ -213,7 +208,7 @@ def _dtype_of(doc: dict[str, Any], path: str) -> np.dtype[Any]:
 
 
 def _count(value: Any) -> int:
-    if isinstance(value, Row):
+    if isinstance(value, Block):
         return value.count
     if isinstance(value, list):
         return sum(_count(v) for v in value)
@@ -223,15 +218,15 @@ def _count(value: Any) -> int:
 _META = frozenset({"dtype", "name", "activations", "format", "domain"})
 
 
-def _document(raw: bytes, path: str) -> dict[str, Any]:
-    """The top-level object, arrays of plain numbers as :class:`Row` s and metadata as plain JSON."""
-    skeleton, rows = scan(raw)
+def _document(raw: bytes, path: str, limits: Limits) -> dict[str, Any]:
+    """The top-level object, arrays of plain numbers as :class:`Block` s and metadata as plain JSON."""
+    skeleton, blocks = scan(raw, path, limits)
     try:
         doc = parse_json_text(skeleton, path)
     except WeightsFileError:
         parse_json_text(raw, path)  # the error as it stands in the file itself (line, column)
         raise
-    doc = restore_rows(doc, rows)
+    doc = restore_rows(doc, blocks)
     if not isinstance(doc, dict):
         raise WeightsFileError(
             path,
@@ -244,6 +239,11 @@ def _document(raw: bytes, path: str) -> dict[str, Any]:
     return doc
 
 
+def _check_depth(n_layers: int, path: str) -> None:
+    if n_layers > MAX_LAYERS:
+        raise WeightsFileError(path, f"has {n_layers:,} layers; a network has at most {MAX_LAYERS:,}", fmt=FMT)
+
+
 def _layered_arrays(doc: dict[str, Any], path: str) -> tuple[dict[str, Any], list[str] | None]:
     """``W1, b1, ...`` from the layered layout, and the activations it names (None if none)."""
     extra = sorted(set(doc) - _META - {"layers"})
@@ -254,6 +254,7 @@ def _layered_arrays(doc: dict[str, Any], path: str) -> tuple[dict[str, Any], lis
         raise WeightsFileError(
             path, "\"layers\" must be a non-empty list of {W, b, activation}", fmt=FMT, key="layers"
         )
+    _check_depth(len(layers), path)
     arrays: dict[str, Any] = {}
     stored: list[str] = []
     for l, spec in enumerate(layers, start=1):
@@ -274,7 +275,7 @@ def _layered_arrays(doc: dict[str, Any], path: str) -> tuple[dict[str, Any], lis
 
 def _book_arrays(doc: dict[str, Any], path: str) -> tuple[dict[str, Any], Any]:
     """``W1, b1, ...`` from the book's layout, and its ``activations`` (None if absent)."""
-    layer_count(list(doc), path, FMT, extra=tuple(_META))
+    _check_depth(layer_count(list(doc), path, FMT, extra=tuple(_META)), path)
     return {k: v for k, v in doc.items() if k not in _META}, doc.get("activations")
 
 
@@ -312,7 +313,7 @@ def read_json(
     name: str,
 ) -> Network:
     """Read either JSON layout from ``raw`` bytes."""
-    doc = _document(raw, path)
+    doc = _document(raw, path, limits)
     dtype = _dtype_of(doc, path)
     arrays, stored_acts = _layered_arrays(doc, path) if "layers" in doc else _book_arrays(doc, path)
     n_layers = len(arrays) // 2

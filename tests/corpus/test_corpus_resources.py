@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import tracemalloc
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -72,3 +74,75 @@ def test_a_very_wide_inputs_file_is_refused_from_its_first_line(
     r = reliability.run_cli(["check", "--inputs", str(path)], capsys, "resources", limit_s=5.0)
     reliability.assert_clean(r, allowed=("error",))
     assert f"gives {width:,} values in its first input but the network takes 2" in r.err
+
+
+def _peak_mib(run: Callable[[], reliability.CliRun]) -> tuple[reliability.CliRun, float]:
+    """``run()`` and the most memory Python and NumPy held during it (tracemalloc: exact, whatever
+    ran before, unlike the process's peak RSS)."""
+    tracemalloc.start()
+    try:
+        result = run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak / 2**20
+
+
+def test_a_long_json_row_costs_a_few_times_its_floats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was 6.0 GB and 24 s for a 1-10,000,000 network (40 MB of JSON): the scanner's pattern kept
+    about 500 bytes of backtracking state per number of a row."""
+    n = 300_000
+    row = ",".join(["0.5"] * n)
+    path = tmp_path / "wide.json"
+    path.write_text(f'{{"W1": [[{row}]], "b1": [{row}]}}')
+    r, peak = _peak_mib(lambda: reliability.run_cli(["forward", "--weights", str(path), "--x", "1"],
+                                                    capsys, "resources"))
+    reliability.assert_clean(r, allowed=("ok",))
+    assert r.out.startswith("network: wide.json (1-300000, float64)")
+    floats = 2 * n * 8 / 2**20  # W1 and b1
+    assert peak < 2 * path.stat().st_size / 2**20 + 8 * floats, f"{peak:.0f} MiB for {floats:.0f} MiB of floats"
+
+
+@pytest.mark.parametrize(("name", "body", "argv", "message"), [
+    ("rows", ",".join(["[1]"] * 1_000_000), ["--max-params", "1000"], "declares 1,000,001 weights and biases"),
+    ("empty lists", ",".join(["[]"] * 1_000_000), ["--max-params", "1000"], "JSON values outside its arrays"),
+    ("objects", ",".join(["{}"] * 1_000_000), ["--max-params", "1000"], "JSON values outside its arrays"),
+    ("strings", "[" + ",".join(['"ab"'] * 1_000_000) + "]", ["--max-params", "1000"],
+     "JSON values outside its arrays"),
+    ("deep lists", ",".join(["[[[[[[[[1]]]]]]]]"] * 200_000), ["--max-params", "1000"],
+     "JSON values outside its arrays"),
+    ("10,001 layers", None, [], "holds more than 20,001 arrays of numbers"),
+])
+def test_what_a_json_file_holds_is_counted_before_it_is_parsed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, body: str | None, argv: list[str],
+    message: str,
+) -> None:
+    """Were 210 s and 16 GB for 30,000,000 one-number rows and 133 s and 12 GB for 40,000,000
+    empty lists (120 MB files): the parser made a Python object of each before --max-params was
+    looked at; and nothing bounded the number of layers."""
+    path = tmp_path / "flood.json"
+    if body is None:
+        path.write_text(json.dumps({"layers": [{"W": [[1]], "b": [0]}] * 10_001}))
+    else:
+        path.write_text(f'{{"W1": [{body}], "b1": [1]}}')
+    r, peak = _peak_mib(lambda: reliability.run_cli(["forward", "--weights", str(path), "--x", "1", *argv],
+                                                    capsys, "resources"))
+    reliability.assert_clean(r, allowed=("error",))
+    assert message in r.err
+    assert peak < 2 * path.stat().st_size / 2**20 + 32, f"{peak:.0f} MiB"
+
+
+def test_numbers_written_as_strings_take_the_fast_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was 38 s and 1.4 GB for 2000 x 3000 weights written as "0.1" (an object per number)."""
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((300, 500))
+    path = tmp_path / "strings.json"
+    path.write_text(json.dumps({"W1": [[repr(v) for v in r] for r in W.tolist()], "b1": ["0.5"] * 500}))
+    r, peak = _peak_mib(lambda: reliability.run_cli(["convert", "--weights", str(path), "-o",
+                                                     str(tmp_path / "w.npz")], capsys, "resources"))
+    reliability.assert_clean(r, allowed=("ok",))
+    with np.load(tmp_path / "w.npz") as back:
+        assert back["W1"].tobytes() == W.tobytes()
+    assert peak < 2 * path.stat().st_size / 2**20 + 6 * W.nbytes / 2**20, f"{peak:.0f} MiB"
