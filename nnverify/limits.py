@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from nnverify.errors import LimitError
 
 __all__ = ["Limits", "DEFAULT_LIMITS", "MAX_ACTIVATION_NAME", "MAX_NAME_SHOWN", "MAX_LAYERS",
-           "JSON_VALUES_PER_PARAM", "JSON_VALUES_PER_LAYER"]
+           "JSON_VALUES_PER_PARAM", "JSON_VALUES_PER_LAYER", "MAX_NPY_TRAILING_BYTES"]
 
 #: The longest activation name a weights file may declare, in characters ("identity" has 8).
 MAX_ACTIVATION_NAME = 64
@@ -27,6 +27,10 @@ MAX_LAYERS = 10_000
 #: around its arrays). More than this cannot be a network within --max-params.
 JSON_VALUES_PER_PARAM = 3
 JSON_VALUES_PER_LAYER = 16
+
+#: An NPZ member may hold at most this many bytes beyond what its .npy header declares (NumPy
+#: writes none): a member that says 8 bytes of data and inflates to a gigabyte is refused.
+MAX_NPY_TRAILING_BYTES = 4096
 
 
 @dataclass(frozen=True)
