@@ -171,3 +171,14 @@ def test_an_npz_member_that_inflates_beyond_its_header_is_refused(
     r = reliability.run_cli(["forward", "--weights", path, "--x", "1"], capsys, "resources")
     reliability.assert_clean(r, allowed=("error",))
     assert "member inflates to 16,777,216 bytes of data but its header declares (1, 1) float64" in r.err
+
+
+def test_a_csv_above_max_inputs_is_refused_from_its_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was 31 s and 4.7 GB for 15,000,000 lines: every line split into cells before the count."""
+    path = tmp_path / "tall.csv"
+    path.write_text("# inputs\n" + "0.5,0.25 # a, b\n" * 500_000)
+    r, peak = _peak_mib(lambda: reliability.run_cli(["forward", "--inputs", str(path), "--max-inputs", "1000"],
+                                                    capsys, "resources"))
+    reliability.assert_clean(r, allowed=("error",))
+    assert "holds 1,000,000 input values, above the limit of 1,000; raise it with --max-inputs 1000000" in r.err
+    assert peak < 2 * path.stat().st_size / 2**20 + 16, f"{peak:.0f} MiB"
