@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,6 +34,11 @@ __all__ = ["Inputs", "parse_x", "load_inputs", "load_labels", "sample_inputs", "
 
 #: The column of a CSV header that holds the labels.
 LABEL_COLUMN = "label"
+#: The first CSV line holding more than blanks and a comment (found by one search, not a split).
+_FIRST_LINE = re.compile(r"^[^\S\r\n]*([^\s#][^\r\n]*)", re.MULTILINE)
+#: A comment, and the start of a line holding a value: what counts a CSV's values without a split.
+_COMMENT = re.compile(r"#[^\r\n]*")
+_DATA_LINE = re.compile(r"^[^\S\r\n]*\S", re.MULTILINE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,14 +275,30 @@ def _check_first_width(cells: int, width: int | None, source: str) -> None:
                           f"{width}; one input per line (CSV) or per inner list (JSON), {width} values each")
 
 
-def _csv_first_width(text: str) -> int:
-    """How many values the first input line of a CSV holds (a ``label`` header column not counted)."""
-    for line in text.splitlines():
+def _csv_first_cells(text: str) -> list[str]:
+    """The cells of a CSV's first line that holds any (lower-cased), read from that line alone."""
+    m = _FIRST_LINE.search(text)
+    for line in [m.group(1)] if m else text.splitlines():  # no match: line breaks only \r and kin
         line = line.split("#", 1)[0].strip()
         if line:
-            cells = [c.strip().lower() for c in line.split(",")]
-            return len(cells) - (LABEL_COLUMN in cells)
-    return 0
+            return [c.strip().lower() for c in line.split(",")]
+    return []
+
+
+def _csv_values(text: str, first: list[str]) -> int:
+    """How many input values a CSV holds, from its commas and the lines that hold any: counted in
+    C, a MiB at a time, before any split (line breaks other than \\n only make it fewer; the
+    rows are counted again once split)."""
+    lines = cells = lo = 0
+    while lo < len(text):
+        hi = text.find("\n", lo + (1 << 20))
+        hi = len(text) if hi < 0 else hi + 1
+        piece = _COMMENT.sub("", text[lo:hi]) if "#" in text[lo:hi] else text[lo:hi]
+        n = _DATA_LINE.subn("", piece)[1]
+        lines, cells, lo = lines + n, cells + piece.count(",") + n, hi
+    if LABEL_COLUMN in first:  # a header: its cells, and a label per row, are no input values
+        cells -= len(first) + lines - 1
+    return cells
 
 
 def load_inputs(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS,
@@ -322,7 +344,9 @@ def load_inputs(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS
         raise InputsError(
             f"{source}: is neither .npy, .npz, JSON nor UTF-8 CSV text (byte {exc.start} is not UTF-8)"
         ) from None
-    _check_first_width(_csv_first_width(text), width, source)
+    first = _csv_first_cells(text)
+    _check_first_width(len(first) - (LABEL_COLUMN in first), width, source)
+    limits.check_inputs(_csv_values(text, first), source)  # 10^8 lines: refused before they are split
     rows, labels = _csv_rows(text, source)
     limits.check_inputs(sum(len(r) for r in rows), source)
     inputs = _parse_cells(rows, source)

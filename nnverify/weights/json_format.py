@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from nnverify.errors import WeightsFileError, one_line
-from nnverify.limits import MAX_NAME_SHOWN, Limits
+from nnverify.limits import MAX_LAYERS, MAX_NAME_SHOWN, Limits
 from nnverify.model import FLOAT_DTYPES, Activation, Network
 from nnverify.rationals import literal_to_float
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
-from nnverify.weights.json_fast import Row, fast_array, restore_rows, scan
+from nnverify.weights.json_fast import Block, RaggedRows, fast_array, restore_rows, scan
 
 FMT = "JSON"
 _MAX_DEPTH = 64
@@ -95,8 +95,6 @@ def parse_json_text(raw: bytes, path: str, what: str = "weights") -> Any:
 
 def _shape_of(value: Any, key: str, path: str) -> tuple[int, ...]:
     """Shape of a nested list of numbers (rectangular), without converting anything."""
-    if isinstance(value, Row):
-        return (value.count,)
     if isinstance(value, list):
         if not value:
             return (0,)
@@ -110,9 +108,9 @@ def _shape_of(value: Any, key: str, path: str) -> tuple[int, ...]:
 
 
 def _slow_value(value: Any) -> Any:
-    """``value`` with every scanned :class:`Row` parsed back into literals (for the per-literal path)."""
-    if isinstance(value, Row):
-        return json.loads(value._raw[value.start:value.end], parse_float=_Number, parse_int=_Number)
+    """``value`` with every scanned :class:`Block` parsed back into literals (for the per-literal path)."""
+    if isinstance(value, Block):
+        return json.loads(value.text, parse_float=_Number, parse_int=_Number)
     if isinstance(value, list):
         return [_slow_value(v) for v in value]
     if isinstance(value, dict):
@@ -121,25 +119,22 @@ def _slow_value(value: Any) -> Any:
 
 
 def _fast(value: Any, key: str, path: str, dtype: np.dtype[Any]) -> tuple[np.ndarray, Any] | None:
-    """The fast path for a vector (one Row) or a matrix (a list of Rows), or None."""
-    if isinstance(value, Row):
-        rows, matrix = [value], False
-    elif isinstance(value, list) and value and all(isinstance(v, Row) for v in value):
-        rows, matrix = value, True
-        if any(r.count != rows[0].count for r in rows):
-            raise WeightsFileError(
-                path, f"rows have different lengths; {key} must be rectangular", fmt=FMT, key=key
-            )
-    else:
+    """The fast path for a scanned vector or matrix, or None."""
+    if not isinstance(value, Block):
         return None
-    result = fast_array(rows, rows[0]._raw, dtype, matrix)
+    try:
+        result = fast_array(value, dtype)
+    except RaggedRows:
+        raise WeightsFileError(
+            path, f"rows have different lengths; {key} must be rectangular", fmt=FMT, key=key
+        ) from None
     if result is None:
         return None
     arr, text = result
     bad = np.flatnonzero(~np.isfinite(arr.reshape(-1)))
     if bad.size:
         i = int(bad[0])
-        index = [i // arr.shape[1], i % arr.shape[1]] if matrix else [i]
+        index = [i // arr.shape[1], i % arr.shape[1]] if value.matrix else [i]
         raise WeightsFileError(
             path, f"{key}{index} is {text.text(i)}, which overflows {dtype}; every weight must be finite",
             fmt=FMT, key=key,
@@ -213,11 +208,101 @@ def _dtype_of(doc: dict[str, Any], path: str) -> np.dtype[Any]:
 
 
 def _count(value: Any) -> int:
-    if isinstance(value, Row):
+    if isinstance(value, Block):
         return value.count
     if isinstance(value, list):
         return sum(_count(v) for v in value)
     return 1
+
+
+_META = frozenset({"dtype", "name", "activations", "format", "domain"})
+
+
+def _document(raw: bytes, path: str, limits: Limits) -> dict[str, Any]:
+    """The top-level object, arrays of plain numbers as :class:`Block` s and metadata as plain JSON."""
+    skeleton, blocks = scan(raw, path, limits)
+    try:
+        doc = parse_json_text(skeleton, path)
+    except WeightsFileError:
+        parse_json_text(raw, path)  # the error as it stands in the file itself (line, column)
+        raise
+    doc = restore_rows(doc, blocks)
+    if not isinstance(doc, dict):
+        raise WeightsFileError(
+            path,
+            f"top level is a JSON {type(doc).__name__}; expected an object with \"layers\" or "
+            "the book's keys W1, b1, ...",
+            fmt=FMT,
+        )
+    for k in _META & set(doc):  # only weights take the fast path: metadata is plain JSON again
+        doc[k] = _slow_value(doc[k])
+    return doc
+
+
+def _check_depth(n_layers: int, path: str) -> None:
+    if n_layers > MAX_LAYERS:
+        raise WeightsFileError(path, f"has {n_layers:,} layers; a network has at most {MAX_LAYERS:,}", fmt=FMT)
+
+
+def _layered_arrays(doc: dict[str, Any], path: str) -> tuple[dict[str, Any], list[str] | None]:
+    """``W1, b1, ...`` from the layered layout, and the activations it names (None if none)."""
+    extra = sorted(set(doc) - _META - {"layers"})
+    if extra:
+        raise WeightsFileError(path, f"unexpected key {extra[0]!r} next to \"layers\"", fmt=FMT, key=extra[0])
+    layers = doc["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise WeightsFileError(
+            path, "\"layers\" must be a non-empty list of {W, b, activation}", fmt=FMT, key="layers"
+        )
+    _check_depth(len(layers), path)
+    arrays: dict[str, Any] = {}
+    stored: list[str] = []
+    for l, spec in enumerate(layers, start=1):
+        where = f"layers[{l - 1}]"
+        if not isinstance(spec, dict) or not {"W", "b"} <= set(spec):
+            raise WeightsFileError(path, f"{where} must be an object with \"W\" and \"b\"", fmt=FMT, key=where)
+        unknown = sorted(set(spec) - {"W", "b", "activation"})
+        if unknown:
+            raise WeightsFileError(
+                path, f"{where} has unexpected key {unknown[0]!r}; expected W, b, activation", fmt=FMT, key=where
+            )
+        arrays[f"W{l}"], arrays[f"b{l}"] = spec["W"], spec["b"]
+        stored.append(str(_slow_value(spec.get("activation", ""))))
+    if all(not s for s in stored):
+        return arrays, None
+    return arrays, stored
+
+
+def _book_arrays(doc: dict[str, Any], path: str) -> tuple[dict[str, Any], Any]:
+    """``W1, b1, ...`` from the book's layout, and its ``activations`` (None if absent)."""
+    _check_depth(layer_count(list(doc), path, FMT, extra=tuple(_META)), path)
+    return {k: v for k, v in doc.items() if k not in _META}, doc.get("activations")
+
+
+def _converted(
+    arrays: dict[str, Any], n_layers: int, path: str, dtype: np.dtype[Any]
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Every array in ``dtype`` and its literal text (None where a 0-D array has no rows to keep)."""
+    numeric: dict[str, np.ndarray] = {}
+    texts: dict[str, Any] = {}
+    for key, value in arrays.items():
+        numeric[key], texts[key] = _to_array(value, key, path, dtype)
+    for l in range(1, n_layers + 1):
+        if numeric[f"W{l}"].ndim != 2:
+            texts[f"W{l}"] = None
+        if numeric[f"b{l}"].ndim != 1:
+            texts[f"b{l}"] = None
+    return numeric, texts
+
+
+def _name_of(doc: dict[str, Any], path: str) -> str | None:
+    """The file's ``"name"``, cut to :data:`MAX_NAME_SHOWN` characters (it heads every printout)."""
+    name = doc.get("name")
+    if name is not None and not isinstance(name, str):
+        raise WeightsFileError(path, f"\"name\" is a JSON {type(name).__name__}; expected text", fmt=FMT, key="name")
+    if name and len(name) > MAX_NAME_SHOWN:  # printed in every header: cut, say how long
+        name = f"{name[:MAX_NAME_SHOWN]}... ({len(name):,} characters)"
+    return one_line(name) if name else None  # shown on terminals: no escape sequences from a file
 
 
 def read_json(
@@ -228,60 +313,9 @@ def read_json(
     name: str,
 ) -> Network:
     """Read either JSON layout from ``raw`` bytes."""
-    skeleton, rows = scan(raw)
-    try:
-        doc = parse_json_text(skeleton, path)
-    except WeightsFileError:
-        parse_json_text(raw, path)  # the error as it stands in the file itself (line, column)
-        raise
-    doc = restore_rows(doc, rows)
-    if not isinstance(doc, dict):
-        raise WeightsFileError(
-            path,
-            f"top level is a JSON {type(doc).__name__}; expected an object with \"layers\" or "
-            "the book's keys W1, b1, ...",
-            fmt=FMT,
-        )
-    meta = {"dtype", "name", "activations", "format", "domain"}
-    for k in meta & set(doc):  # only weights take the fast path: metadata is plain JSON again
-        doc[k] = _slow_value(doc[k])
+    doc = _document(raw, path, limits)
     dtype = _dtype_of(doc, path)
-    if "layers" in doc:
-        extra = sorted(set(doc) - meta - {"layers"})
-        if extra:
-            raise WeightsFileError(
-                path, f"unexpected key {extra[0]!r} next to \"layers\"", fmt=FMT, key=extra[0]
-            )
-        layers = doc["layers"]
-        if not isinstance(layers, list) or not layers:
-            raise WeightsFileError(
-                path, "\"layers\" must be a non-empty list of {W, b, activation}", fmt=FMT,
-                key="layers",
-            )
-        arrays: dict[str, Any] = {}
-        stored: list[str] = []
-        for l, spec in enumerate(layers, start=1):
-            if not isinstance(spec, dict) or not {"W", "b"} <= set(spec):
-                raise WeightsFileError(
-                    path, f"layers[{l - 1}] must be an object with \"W\" and \"b\"", fmt=FMT,
-                    key=f"layers[{l - 1}]",
-                )
-            unknown = sorted(set(spec) - {"W", "b", "activation"})
-            if unknown:
-                raise WeightsFileError(
-                    path, f"layers[{l - 1}] has unexpected key {unknown[0]!r}; expected W, b, "
-                    "activation", fmt=FMT, key=f"layers[{l - 1}]",
-                )
-            arrays[f"W{l}"], arrays[f"b{l}"] = spec["W"], spec["b"]
-            stored.append(str(_slow_value(spec.get("activation", ""))))
-        stored_acts: list[str] | None = stored
-        if any(not s for s in stored):
-            stored_acts = None if all(not s for s in stored) else stored
-    else:
-        extra_keys = tuple(meta)
-        layer_count(list(doc), path, FMT, extra=extra_keys)
-        arrays = {k: v for k, v in doc.items() if k not in meta}
-        stored_acts = doc.get("activations")
+    arrays, stored_acts = _layered_arrays(doc, path) if "layers" in doc else _book_arrays(doc, path)
     n_layers = len(arrays) // 2
     limits.check_params(sum(_count(v) for v in arrays.values()), path)
     try:
@@ -290,25 +324,8 @@ def read_json(
         raise
     except Exception as exc:  # an unknown activation name in the file
         raise WeightsFileError(path, str(exc), fmt=FMT, key="activation") from None
-    numeric: dict[str, np.ndarray] = {}
-    texts: dict[str, Any] = {}
-    for key, value in arrays.items():
-        numeric[key], texts[key] = _to_array(value, key, path, dtype)
-    for l in range(1, n_layers + 1):  # 0-D arrays have no row structure to keep as text
-        if numeric[f"W{l}"].ndim != 2:
-            texts[f"W{l}"] = None
-        if numeric[f"b{l}"].ndim != 1:
-            texts[f"b{l}"] = None
-    stored_name = doc.get("name")
-    if stored_name is not None and not isinstance(stored_name, str):
-        raise WeightsFileError(
-            path, f"\"name\" is a JSON {type(stored_name).__name__}; expected text", fmt=FMT, key="name"
-        )
-    if stored_name and len(stored_name) > MAX_NAME_SHOWN:  # printed in every header: cut, say how long
-        stored_name = f"{stored_name[:MAX_NAME_SHOWN]}... ({len(stored_name):,} characters)"
-    if stored_name:  # shown on terminals: no control characters (escape sequences) from a file
-        stored_name = one_line(stored_name)
-    return network_from_arrays(numeric, acts, path, FMT, stored_name or name, texts,
+    numeric, texts = _converted(arrays, n_layers, path, dtype)
+    return network_from_arrays(numeric, acts, path, FMT, _name_of(doc, path) or name, texts,
                                domain=_domain_of(doc, path),
                                defaulted=activations is None and stored_acts is None)
 

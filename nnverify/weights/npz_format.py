@@ -16,14 +16,19 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnverify.errors import WeightsFileError
-from nnverify.limits import MAX_ACTIVATION_NAME, Limits
+from nnverify.limits import MAX_ACTIVATION_NAME, MAX_LAYERS, MAX_NPY_TRAILING_BYTES, Limits
 from nnverify.model import Activation, Network
 from nnverify.weights._book import layer_count, network_from_arrays, resolve_activations
 
 FMT = "NPZ"
+#: Members a network's NPZ can have: a W and a b per layer, activations and domain.
+MAX_MEMBERS = 2 * MAX_LAYERS + 2
+#: What starts each entry of a zip archive's central directory.
+_CENTRAL_ENTRY = b"PK\x01\x02"
 
 
-def _member_header(zf: zipfile.ZipFile, member: str, path: str) -> tuple[tuple[int, ...], np.dtype]:
+def _member_header(zf: zipfile.ZipFile, member: str, path: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """A member's shape and dtype from its .npy header, and the bytes of data it inflates to."""
     key = member[:-4] if member.endswith(".npy") else member
     try:
         with zf.open(member) as fh:
@@ -32,13 +37,29 @@ def _member_header(zf: zipfile.ZipFile, member: str, path: str) -> tuple[tuple[i
                 shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
             else:
                 shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            header = fh.tell()
     except Exception as exc:  # zipfile/format raise many kinds for a corrupt member
         raise WeightsFileError(path, f"member is not a valid .npy array ({exc})", fmt=FMT, key=key) from None
-    return shape, dtype
+    return shape, dtype, zf.getinfo(member).file_size - header
+
+
+def _check_size(key: str, shape: tuple[int, ...], dtype: np.dtype, size: int, path: str) -> None:
+    """Refuse a member that inflates to far more than its header declares (np.load would inflate
+    only the declared bytes, but the zip holds a bomb)."""
+    data = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size > data + MAX_NPY_TRAILING_BYTES:
+        raise WeightsFileError(path, f"member inflates to {size:,} bytes of data but its header declares "
+                               f"{tuple(shape)} {dtype} ({data:,} bytes); rewrite it with np.savez",
+                               fmt=FMT, key=key)
 
 
 def _open(raw: bytes, path: str) -> tuple[zipfile.ZipFile, list[str], list[str]]:
-    """The archive, its member names and their keys (``.npy`` dropped), each key once."""
+    """The archive, its member names and their keys (``.npy`` dropped), each key once. The members
+    are counted before zipfile reads its directory (a million empty members took 10 s and 860 MB)."""
+    entries = raw.count(_CENTRAL_ENTRY)  # every member's directory entry starts so
+    if entries > MAX_MEMBERS:
+        raise WeightsFileError(path, f"has {entries:,} zip directory entries; a network has at most "
+                               f"{MAX_LAYERS:,} layers (a W and a b each), activations and domain", fmt=FMT)
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
         members = zf.namelist()
@@ -91,9 +112,11 @@ def read_npz(
 ) -> Network:
     zf, members, keys = _open(raw, path)
     n_layers = layer_count(keys, path, FMT, extra=("activations", "domain"))
-    # every member is counted from its header before np.load inflates any of them
-    total = sum(_check_member(key, *_member_header(zf, member, path), n_layers, path)
-                for member, key in zip(members, keys))
+    total = 0  # every member is judged from its header before np.load inflates any of them
+    for member, key in zip(members, keys):
+        shape, dtype, size = _member_header(zf, member, path)
+        total += _check_member(key, shape, dtype, n_layers, path)
+        _check_size(key, shape, dtype, size, path)
     limits.check_params(total, path)
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as data:
