@@ -62,21 +62,29 @@ def _wait_for(condition: object, seconds: float = 60.0) -> bool:
     return False
 
 
-@needs_tex
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_a_signal_during_pdflatex_leaves_no_folder_and_no_pdflatex(tmp_path: Path, sig: signal.Signals) -> None:
+def _signal_during_pdflatex(tmp_path: Path, sig: signal.Signals, *, ignored: tuple[signal.Signals, ...] = (),
+                            timeout: float = 30) -> tuple[subprocess.Popen[str], Path, Path, str, float]:
+    """Start ``nnverify report`` with its own TMPDIR, send ``sig`` once pdflatex runs, wait for the end:
+    (process, TMPDIR, output folder, stderr, start time)."""
     tmp, out = tmp_path / "tmp", tmp_path / "out"
     tmp.mkdir()
     out.mkdir()
-    proc = _start(["report", "-o", str(out / "r.tex")], tmp)
+    proc = _start(["report", "-o", str(out / "r.tex")], tmp, ignored=ignored)
     t0 = time.monotonic()
     try:
         assert _wait_for(lambda: glob.glob(f"{tmp}/nnverify-tex-*/report.log")), "pdflatex never started"
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=timeout)
     finally:
         if proc.poll() is None:
             proc.kill()
+    return proc, tmp, out, err, t0
+
+
+@needs_tex
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_during_pdflatex_leaves_no_folder_and_no_pdflatex(tmp_path: Path, sig: signal.Signals) -> None:
+    proc, tmp, out, err, t0 = _signal_during_pdflatex(tmp_path, sig)
     left, children = os.listdir(tmp), _processes_in(tmp)
     outcome = "ok" if proc.returncode == 128 + sig and not left and not children else (
         "lost" if left or children else "crashed")
@@ -158,18 +166,7 @@ def test_a_really_full_tmpdir_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_signal_ignored_on_entry_stays_ignored(tmp_path: Path, sig: signal.Signals) -> None:
     """``nohup nnverify report ... &`` and a closed terminal: the report is finished, not stopped
     (was exit 129: the CLI put its own handler over nohup's SIG_IGN)."""
-    tmp, out = tmp_path / "tmp", tmp_path / "out"
-    tmp.mkdir()
-    out.mkdir()
-    proc = _start(["report", "-o", str(out / "r.tex")], tmp, ignored=(sig,))
-    t0 = time.monotonic()
-    try:
-        assert _wait_for(lambda: glob.glob(f"{tmp}/nnverify-tex-*/report.log")), "pdflatex never started"
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc, tmp, out, err, t0 = _signal_during_pdflatex(tmp_path, sig, ignored=(sig,), timeout=120)
     reliability.record("signals", reliability.exit_outcome(proc.returncode, 0, err), time.monotonic() - t0,
                        note=f"{sig.name} ignored on entry (nohup), sent during pdflatex")
     assert proc.returncode == 0, err
