@@ -42,7 +42,7 @@ import numpy as np
 
 from nnverify.bounds.boxes import UnitBox
 from nnverify.bounds.sums import LayerWeights, SumErrors
-from nnverify.bounds.vector import IntervalMatrix, matmul_up, scaled_product, sum_up
+from nnverify.bounds.vector import FactoredRadius, IntervalMatrix, matmul_up, scaled_product, sum_up
 from nnverify.certified.arrays import up
 
 __all__ = ["LayerState", "Terms", "backward", "backward_flops", "REFINE_FLOPS"]
@@ -132,7 +132,7 @@ def backward(states: list[LayerState], l: int, top: IntervalMatrix | None,
     st = states[l]
     rho, var, uf = st.sums.rho, st.sums.var, st.sums.underflow
     mid: np.ndarray
-    rad: np.ndarray | None = None
+    rad: FactoredRadius | None = None
     if top is None:
         sound, v, fixed = rho.copy(), var.copy(), np.full_like(rho, uf)
         mid, absG = st.w.WT, st.w.WT_abs  # G_z = W^T, shared by every row, exact
@@ -143,8 +143,8 @@ def backward(states: list[LayerState], l: int, top: IntervalMatrix | None,
         fixed = _times_underflow(sum_up(absT), uf) if prob else np.zeros_like(sound)
         if l > 0:
             ones = np.ones((top.mid.shape[0], top.mid.shape[2]))
-            mid, rad = scaled_product(top.mid, None, ones, st.w.WT, st.w.WT_abs)  # J W^T, rounding kept
-            absG = np.asarray(up(np.abs(mid) + rad))
+            mid, rad = scaled_product(top.mid, None, ones, st.w.WT, st.w.WT_abs_cols)  # J W^T, rounding kept
+            absG = np.asarray(up(np.abs(mid) + rad.full()))
     if top_xi is not None:
         sound, fixed = _add(sound, top_xi), _add(fixed, top_xi)
     for m in range(l - 1, -1, -1):
@@ -166,8 +166,8 @@ def backward(states: list[LayerState], l: int, top: IntervalMatrix | None,
             v = _add(v, _matvec(_square_up(absG), up(up(d * d) * sm.sums.var)))
         if m == 0 or not np.any(d):  # the first layer, or a step layer: nothing flows further down
             break
-        mid, rad = scaled_product(mid, rad, d, sm.w.WT, sm.w.WT_abs)
-        absG = np.asarray(up(np.abs(mid) + rad))
+        mid, rad = scaled_product(mid, rad, d, sm.w.WT, sm.w.WT_abs_cols)
+        absG = np.asarray(up(np.abs(mid) + rad.full()))
     return Terms(sound, v, fixed)
 
 

@@ -27,6 +27,7 @@ underflow term), the vectorized twin of :mod:`nnverify.bounds.interval`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -34,7 +35,7 @@ from functools import lru_cache
 import numpy as np
 
 from nnverify.bounds.ulps import gamma
-from nnverify.bounds.vector import factor_up, matmul_up, plus_tiny
+from nnverify.bounds.vector import column_sums_up, factor_up, matmul_up, plus_tiny
 from nnverify.certified.arrays import up
 from nnverify.model import Layer, Network, network_cache
 
@@ -59,7 +60,8 @@ class LayerWeights:
         W: ``(n, m)`` float64.
         b: ``(m,)`` float64.
         W_pos: ``max(W, 0)``; ``W_neg``: ``max(-W, 0)``; ``W_abs``: ``|W|``.
-        WT: ``W.T`` (contiguous); ``WT_abs``: ``|W|.T``.
+        WT: ``W.T`` (contiguous); ``WT_abs``: ``|W|.T``; ``WT_abs_cols``: its column sums
+            (``|W|``'s row sums), rounded up.
         b_pos: ``max(b, 0)``; ``b_neg``: ``max(-b, 0)``.
         signed: ``[[W_pos, W_neg], [W_neg, W_pos]]``, ``(2n, 2m)``: P and N in one product.
         signed_sq: the same with every entry squared (rounded up): the positive and negative
@@ -73,6 +75,7 @@ class LayerWeights:
     W_abs: np.ndarray
     WT: np.ndarray
     WT_abs: np.ndarray
+    WT_abs_cols: np.ndarray
     b_pos: np.ndarray
     b_neg: np.ndarray
     signed: np.ndarray
@@ -83,11 +86,14 @@ class LayerWeights:
         W = layer.W.astype(np.float64)
         b = layer.b.astype(np.float64)
         W_pos, W_neg = np.maximum(W, 0.0), np.maximum(-W, 0.0)
-        return cls(W=W, b=b, W_pos=W_pos, W_neg=W_neg, W_abs=np.abs(W),
-                   WT=np.ascontiguousarray(W.T), WT_abs=np.ascontiguousarray(np.abs(W).T),
+        W_abs = np.abs(W)
+        sq_pos, sq_neg = _squares_up(W_pos), _squares_up(W_neg)
+        return cls(W=W, b=b, W_pos=W_pos, W_neg=W_neg, W_abs=W_abs,
+                   WT=np.ascontiguousarray(W.T), WT_abs=np.ascontiguousarray(W_abs.T),
+                   WT_abs_cols=column_sums_up(W_abs.T),
                    b_pos=np.maximum(b, 0.0), b_neg=np.maximum(-b, 0.0),
                    signed=np.block([[W_pos, W_neg], [W_neg, W_pos]]),
-                   signed_sq=_squares_up(np.block([[W_pos, W_neg], [W_neg, W_pos]])))
+                   signed_sq=np.block([[sq_pos, sq_neg], [sq_neg, sq_pos]]))
 
 
 def _squares_up(V: np.ndarray) -> np.ndarray:
@@ -183,22 +189,30 @@ def _node_bounds(M: np.ndarray, S: np.ndarray, E0: np.ndarray, n: int) -> tuple[
     """
     with np.errstate(all="ignore"):
         top = _pow2_floor(up(M + E0))  # the highest step
-        shrink = 1.0 - 2.0**-30
-        nodes = np.zeros_like(M)
-        nodes_sq = np.zeros_like(M)
+        # 1 / S, a little small (a rank is then only ever put on a higher step) and finite
+        # (S = 0: no rank fits below the top step but by E0 alone, counted as none)
+        inv_s = np.where(S > 0, np.minimum((1.0 - 2.0**-30) / S, 1e300), 0.0)
+        # a step L holds ranks only where 4 L^2 / S >= 2, so no step below the top one by more
+        # than j_max binades holds any (E0 >= 0 only lowers the reach): those are skipped
+        ratio = float(np.max(top * top * inv_s, initial=0.0))
+        j_max = _LEVELS if not np.isfinite(ratio) else min(_LEVELS, max(0, math.floor(math.log(2.0 * ratio, 4)) + 1)
+                                                            if ratio > 0 else 0)
+        acc = np.zeros_like(M)  # sum over the counted steps of ranks * 2^-j
+        acc_sq = np.zeros_like(M)  # ... of ranks * 4^-j
         below = np.zeros_like(M)  # ranks counted so far (on lower steps)
-        for j in range(_LEVELS, 0, -1):
-            level = top * 2.0**-j
-            reach = 2.0 * level - E0
-            limit = np.where(reach > 0, np.floor(reach * reach / S * shrink) - 1.0, 0.0)
-            count = np.clip(np.nan_to_num(limit, nan=0.0, posinf=float(n)), below, float(n))
+        for j in range(j_max, 0, -1):
+            reach = np.fmax(top * 2.0**(1 - j) - E0, 0.0)  # (NaN: no rank)
+            count = np.floor(reach * reach * inv_s) - 1.0
+            np.maximum(count, below, out=count)
+            np.minimum(count, float(n), out=count)
             step = count - below
-            nodes = nodes + step * level
-            nodes_sq = nodes_sq + step * (level * level)
+            acc += step * 2.0**-j
+            acc_sq += step * 4.0**-j
             below = count
-        rest = float(n) - below
-        nodes = up((nodes + rest * top) * (1 + 2.0**-40))
-        nodes_sq = up((nodes_sq + rest * (top * top)) * (1 + 2.0**-40))
+        rest = float(n) - below  # every other rank on the top step
+        # (counts are integers and the weights powers of two: the sums round by a few ulps at most)
+        nodes = up(top * (acc + rest) * (1 + 2.0**-40))
+        nodes_sq = up((top * top) * (acc_sq + rest) * (1 + 2.0**-40))
     return np.asarray(nodes), np.asarray(nodes_sq)
 
 

@@ -22,7 +22,7 @@ from nnverify.certified.arrays import up
 from nnverify.certified.fpenv import ensure_float_environment
 
 __all__ = ["IntervalMatrix", "TINY64", "U64", "factor_up", "gamma_up", "matmul_up", "sum_up", "plus_tiny",
-           "scaled_product"]
+           "scaled_product", "FactoredRadius", "column_sums_up"]
 
 #: float64 unit roundoff and smallest subnormal.
 U64 = Fraction(1, 2**53)
@@ -128,36 +128,73 @@ class IntervalMatrix:
             return np.asarray(up(np.abs(self.mid) + self.rad))
 
 
-def scaled_product(mid: np.ndarray, rad: np.ndarray | None, d: np.ndarray, WT: np.ndarray,
-                   absWT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True, eq=False)
+class FactoredRadius:
+    """A radius of a stack of matrices ``(N, K, m)`` kept in factors: ``rad[n, k, j] <= r[n, k] c[j] + t``.
+
+    The backward pass's rounding radii are some 1e-15 of the entries they go with: bounding a
+    row's radius by its largest spread times the weights' column sums costs no matrix product
+    and loses nothing measurable.
+
+    Args:
+        r: ``(N, K)`` nonnegative row factors.
+        c: ``(m,)`` nonnegative column factors.
+        t: an absolute term (the underflows).
+    """
+
+    r: np.ndarray
+    c: np.ndarray
+    t: float
+
+    def full(self) -> np.ndarray:
+        """An upper bound of every entry, ``(N, K, m)``."""
+        with np.errstate(all="ignore"):
+            # r c and the addition round by at most u of their results each (covered by the factor
+            # on c) or r c by half a subnormal (covered by the extra tiny; t + 2 tiny is exact)
+            c = up(self.c * factor_up(2))
+            return np.asarray(self.r[:, :, None] * c + (self.t + 2 * TINY64))
+
+
+def column_sums_up(A: np.ndarray) -> np.ndarray:
+    """Upper bounds of the column sums of a nonnegative matrix ``(n, m)``, ``(m,)``."""
+    with np.errstate(all="ignore"):
+        return np.asarray(up(np.sum(A, axis=0) * factor_up(A.shape[0] + 1)) + A.shape[0] * TINY64)
+
+
+def scaled_product(mid: np.ndarray, rad: FactoredRadius | None, d: np.ndarray, WT: np.ndarray,
+                   absWT_cols: np.ndarray) -> tuple[np.ndarray, FactoredRadius]:
     """``(G diag(d)) @ WT`` for ``G = mid ± rad`` and a point ``d`` per row: the backward step.
 
     The exact ``G_true diag(d) WT`` lies within the returned radius of the returned midpoint:
     ``fl(G d)`` errs by ``rad |d| + u |fl(G d)|`` plus an underflow, and the product by
-    ``gamma_n |fl(G d)| |WT|`` plus ``n`` underflows (any order, FMA or not).
+    ``gamma_n |fl(G d)| |WT|`` plus ``n`` underflows (any order, FMA or not). Entry ``(k, j)``'s
+    error is then at most ``sum_i s_ki |WT_ij| <= (max_i s_ki) sum_i |WT_ij|`` with
+    ``s_ki = (u + gamma_n) |fl(G d)|_ki + rad_ki |d_i| + tiny``: a :class:`FactoredRadius`.
 
     Args:
         mid: ``(K, n)`` shared by every row, or ``(N, K, n)``.
-        rad: same shape (or None for an exact ``mid``).
+        rad: the radius of ``mid`` (None for an exact ``mid``).
         d: ``(N, n)`` the column factors.
         WT: ``(n, m)``.
-        absWT: ``|WT|``.
+        absWT_cols: the column sums of ``|WT|``, rounded up (:func:`column_sums_up`).
     """
     ensure_float_environment()
     n = WT.shape[0]
     with np.errstate(all="ignore"):
         Ga = mid * d[:, None, :]
-        absGa = np.abs(Ga)
-        # (rad |d| + (u + gamma_n) |G d| + 2 tiny) |WT|, every step rounded up
-        spread = absGa * (U64_F + gamma_up(n + 1))
+        # max_i |Ga_ki| without an |Ga| array: the larger of the row's max and -min (exact)
+        big = np.maximum(np.max(Ga, axis=2), -np.min(Ga, axis=2))
+        spread = big * (U64_F + gamma_up(n + 1)) * factor_up(2)
         if rad is not None:
-            spread = spread + rad * np.abs(d)[:, None, :]
-        spread = _no_subnormals(plus_tiny(spread, 2 * TINY64))
+            # max_i c_i |d_i|: each product rounds by u of it or half a subnormal (the tiny)
+            cd = up(up(np.max(rad.c * np.abs(d), axis=1) * factor_up(1)) + TINY64)
+            dmax = np.max(np.abs(d), axis=1)  # exact
+            spread = spread + (rad.r * cd[:, None]) * factor_up(2) + rad.t * dmax[:, None] * factor_up(1)
+        spread = up(up(spread) + 4 * TINY64)  # the roundings of the lines above, and Ga's underflow
         N, K = Ga.shape[0], Ga.shape[1]
         new_mid = (Ga.reshape(-1, n) @ WT).reshape(N, K, -1)
-        new_rad = (spread.reshape(-1, n) @ absWT).reshape(N, K, -1)
-        new_rad = plus_tiny(new_rad * factor_up(n + 4), (n + 2) * TINY64)
-    return new_mid, np.asarray(new_rad)
+        r = up(spread * factor_up(n + 4))
+    return new_mid, FactoredRadius(np.asarray(r), absWT_cols, (n + 2) * TINY64)
 
 
 #: ``u`` as a float, rounded up.
