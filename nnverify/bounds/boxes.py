@@ -123,13 +123,31 @@ def _hull(d_lo: np.ndarray, d_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sigmoid_box(lo: np.ndarray, hi: np.ndarray, c: VecConstants) -> UnitBox:
-    (s_lo, _, dl_lo, dh_lo), (_, s_hi, dl_hi, dh_hi) = sigmoid_and_slope_bounds(lo), sigmoid_and_slope_bounds(hi)
+    """sigmoid over ``[lo, hi]`` from one exp, at the point ``p`` of the box nearest 0.
+
+    ``sigma'(a) = sigma(a) sigma(-a)`` is largest (1/4) at 0 and falls away from it, so its
+    maximum over the box is at ``p`` (both factors relatively accurate, also where ``sigma`` is
+    within an ulp of 1: ``a = 40``, ``a = 1e300``). Its minimum: ``(log sigma')' = 1 - 2 sigma``,
+    and ``|1 - 2 sigma(a)| <= m + 2 L |a - p|`` (``m`` its value at ``p``, ``L`` the largest slope),
+    so ``sigma'(a) >= sigma'(p) e^{-(m w + L w^2)} >= sigma'(p) (1 - m w - L w^2)`` within ``w``
+    of ``p``. The values: ``sigma(a) <= sigma(p) + L (a - p)`` (mean value theorem).
+    """
     with np.errstate(all="ignore"):
-        # sigma'(a) = sigma(a) sigma(-a), largest (1/4) at a = 0 and falling away from it: its
-        # extremes on [lo, hi] are at the ends (both factors relatively accurate, also where
-        # sigma(a) is within an ulp of 1: a = 40, a = 1e300)
-        d_lo = np.minimum(dl_lo, dl_hi)
-        d_hi = np.where(~((lo > 0) | (hi < 0)), 0.25, np.maximum(dh_lo, dh_hi))  # NaN ends: 1/4
+        unknown = np.isnan(lo) | np.isnan(hi)
+        p = np.where(lo > 0, lo, np.where(hi < 0, hi, 0.0))  # NaN ends: 0 (then everything below)
+        s_lo_p, s_hi_p, dl_p, dh_p = sigmoid_and_slope_bounds(p)
+        w = np.fmax(up(hi - p), up(p - lo))  # the farthest point of the box from p (inf allowed)
+        # |1 - 2 sigma(p)| = 1 - 2 sigma(-|p|), and sigma(-|p|) >= min(s_lo_p, 1 - s_hi_p)
+        small = np.where(p < 0, s_lo_p, down(1.0 - s_hi_p))
+        m = np.maximum(up(1.0 - 2.0 * np.maximum(small, 0.0)), 0.0)
+        expo = up(up(m * w) + up(dh_p * up(w * w)))
+        d_lo = np.fmax(down(dl_p * down(1.0 - expo)), 0.0)
+        d_hi = dh_p
+        s_hi = np.fmin(up(s_hi_p + up(dh_p * up(hi - p))), 1.0)  # NaN (inf - inf): 1
+        s_lo = np.fmax(down(s_lo_p - up(dh_p * up(p - lo))), 0.0)
+        if unknown.any():
+            d_lo, d_hi = np.where(unknown, 0.0, d_lo), np.where(unknown, 0.25, d_hi)
+            s_lo, s_hi = np.where(unknown, 0.0, s_lo), np.where(unknown, 1.0, s_hi)
         # relative (1/(1+exp(-a)) and exp(a)/(1+exp(a))) or absolute (0.5*(1+tanh(a/2))): the larger
         # (the relative term, where it is the larger, is >= 2^-60: one step up covers the underflow)
         eta = np.maximum(up(c.c_rel_u * s_hi * factor_up(1)), c.c_abs_tiny)
