@@ -3,9 +3,10 @@
 Two tiers (:func:`error_bounds`, vectorized on a :class:`~nnverify.certified.arrays.BallPass`):
 
 - **sound**: how far may ANY correct float computation of the network in its dtype be from the
-  exact value? The smaller of today's interval bound (below, :mod:`.interval_arrays`) and the
-  signed bound (local rounding errors propagated backwards with their signs, :mod:`.adjoint`,
-  over order-free local bounds, :mod:`.sums`, and activations over boxes, :mod:`.boxes`);
+  exact value? The signed bound (local rounding errors propagated backwards with their signs,
+  :mod:`.adjoint`, over order-free local bounds, :mod:`.sums`, and activations over boxes,
+  :mod:`.boxes`), or today's interval rules (below, :mod:`.interval_arrays`) for the output
+  layer over the signed chain's errors where those are smaller — never above today's bound;
 - **probabilistic**: a bound that holds with probability ``>= confidence`` per output if the
   rounding errors are independent with mean zero (:mod:`.probabilistic`, Azuma–Hoeffding).
 

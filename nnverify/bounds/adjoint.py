@@ -22,7 +22,8 @@ bound is ``sum |G_a| rho_bar + |G_z| xi_bar``: signs cancel where the network's 
 instead of pushing errors through ``|W|`` — and the remainder is propagated by point matrices,
 so it does not blow up through a deep network as interval matrices would (wrapping).
 
-The a-priori boxes come from today's interval rules (:mod:`.interval_arrays`), tightened layer by
+The a-priori boxes come from errors pushed forward through ``|W|`` (each layer's order-free local
+bound plus ``e_z |W|``, at most today's interval rules, :mod:`.interval_arrays`), tightened layer by
 layer: the same backward pass from ``a^l`` (its units as outputs) bounds ``|Delta a^l|``, and the
 smaller of the two bounds makes the next layer's box (a deep tanh network needs this: interval
 boxes blow up and the linearisation with them). That costs a backward pass per layer, done while

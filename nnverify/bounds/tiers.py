@@ -1,6 +1,11 @@
 """Both tiers of the bound at once: :func:`error_bounds` on a :class:`~nnverify.certified.arrays.BallPass`.
 
-- ``interval``: today's rules (:mod:`.interval_arrays`), errors pushed forward through ``|W|``;
+- ``interval``: today's rules (:mod:`.interval_arrays`: errors pushed forward through ``|W|``)
+  for the output layer, from the signed chain's a-priori errors of the layer below — today's
+  bound for a one-layer network, and never above it (each a-priori error of the signed chain
+  is at most today's: the order-free local bound is at most ``gamma_{n+1}`` of the same sums,
+  and a smaller box has a smaller slope and evaluation error), at a fraction of the cost of
+  running today's chain through every layer (``interval_arrays.interval_bounds`` does that);
 - ``linear``: the signed bound (:mod:`.adjoint`) over a-priori boxes tightened layer by layer;
 - ``sound = min(interval, linear)``: both hold for every correct float computation in the
   dtype (any summation order, FMA or not, blocked or pairwise), under the stated exp/tanh
@@ -40,7 +45,7 @@ class OutputBounds:
     """Per output, absolute bounds on ``|y_float - y_exact|``, float64 rounded up, ``(N, K)`` each.
 
     Args:
-        interval: today's interval bound.
+        interval: today's rules at the output layer (see the module text).
         linear: the signed first-order bound (sound; inf where it could not be formed).
         sound: ``min(interval, linear)``.
         probabilistic: ``min(sound, probabilistic)``: holds with probability ``>= confidence``.
@@ -134,10 +139,9 @@ def _remainder(box: UnitBox, e_a: np.ndarray) -> np.ndarray:
 
 
 def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[np.ndarray, np.ndarray, Terms]:
-    """Today's interval bound, the signed bound, and the probabilistic tier's terms, in one pass.
+    """Today's rules at the output, the signed bound, and the probabilistic tier's terms, in one pass.
 
-    Two chains of a-priori errors run side by side: today's (``e_twin``, its own rules only) and
-    the signed one (``e_z``), whose weighted-sum errors come from the order-free push
+    The signed chain of a-priori errors (``e_z``) takes its weighted-sum errors from the order-free push
     ``rho + e_z |W|``, or — where that box is so wide that the linearisation remainder
     ``d_rad e_a`` exceeds an eighth of the evaluation error somewhere (deep networks) — from
     the backward pass from that layer, when it is cheap enough (:data:`.adjoint.REFINE_FLOPS`).
@@ -152,14 +156,14 @@ def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[
     x = bp.x.astype(np.float64)
     lo, hi, z_abs = x, x, np.abs(x)
     e_z: np.ndarray | None = None
-    e_twin: np.ndarray | None = None
     states: list[LayerState] = []
     for l, (layer, w, a, z) in enumerate(zip(network.layers, layer_weights(network), bp.a, bp.z)):
         sums = order_free_sums(lo, hi, w, u, tiny)
         states.append(LayerState(w, sums))
-        twin_a = gamma_sums(z_abs, e_twin, w, u, tiny, T=sums.T if e_twin is None else None)[0]
-        e_twin = activation_step(layer.activation, a, z, twin_a, c)
         last = l == L - 1
+        if last:  # today's rules for this layer, from the signed chain's errors of the one below
+            today_a = gamma_sums(z_abs, e_z, w, u, tiny, T=sums.T if e_z is None else None)[0]
+            today = activation_step(layer.activation, a, z, today_a, c)
         terms: Terms | None = None
         if e_z is None:  # exact inputs: only the local rounding
             e_a = sums.rho
@@ -172,7 +176,7 @@ def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[
         box_lo, box_hi = _box(a, e_a)
         if layer.activation is Activation.SOFTMAX:  # the output layer
             linear, out_terms = _softmax_output(states, l, box_lo, box_hi, e_a, c)
-            return e_twin, linear, out_terms
+            return today, linear, out_terms
         box = unit_box(layer.activation, box_lo, box_hi, c)
         if terms is None and backward_flops(widths, l, widths[l + 1]) <= budget \
                 and np.any(box.d_rad * e_a > box.eta / 8):
@@ -182,7 +186,7 @@ def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[
         with np.errstate(all="ignore"):
             e_z = capped(layer.activation, up(up(box.lipschitz * e_a) + box.eta), z.lower(), z.upper())
         if last:
-            return e_twin, e_z, _elementwise_output(terms, box, e_a)
+            return today, e_z, _elementwise_output(terms, box, e_a)
         lo, hi = _computed_box(layer.activation, z, e_z)
         z_abs = z.abs_upper()
     raise ValueError("a network has at least one layer")
