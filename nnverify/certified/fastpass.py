@@ -21,6 +21,7 @@ from nnverify.certified.arrays import BallPass
 from nnverify.certified.ddouble import DD
 from nnverify.certified.fast32 import f64_forward
 from nnverify.certified.fast64 import dd_forward
+from nnverify.certified.heap import keep_freed_memory
 from nnverify.model import Network
 
 __all__ = ["FastPass", "fast_forward", "FAST_ROUTES"]
@@ -57,6 +58,7 @@ def fast_forward(network: Network, x: np.ndarray) -> FastPass:
         network: the network (float32: float64 balls; float64: double-double balls).
         x: ``(N, n)`` the inputs as the computation sees them (taken exactly).
     """
+    keep_freed_memory()  # the next batch reuses this one's arrays (certified/heap.py)
     if network.dtype == np.float32:
         balls, products = f64_forward(network, x)
         y = balls.y
