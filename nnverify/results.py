@@ -74,8 +74,9 @@ class ResultTable(Sequence[OutputResult]):
         for c in _CODES:
             self.codes[c][start:stop] = getattr(verdicts, c)
         self.hi[start:stop], self.lo[start:stop], self.rad[start:stop] = y.hi, y.lo, y.rad
-        for i in range(start * self.shape[1], stop * self.shape[1]):
-            self.objects.pop(i, None)
+        first, last = start * self.shape[1], stop * self.shape[1]
+        for i in [i for i in self.objects if first <= i < last]:  # (usually none: no loop per output)
+            del self.objects[i]
 
     def set_results(self, results: Sequence[OutputResult]) -> None:
         """Results decided one by one (with arb): kept as they are, and in the arrays."""

@@ -32,6 +32,7 @@ from nnverify.bounds.sums import gamma_sums, layer_weights, order_free_sums
 from nnverify.bounds.vector import IntervalMatrix, matmul_up
 from nnverify.certified.arrays import BallArray, BallPass, down, up
 from nnverify.certified.elementary import softmax_bounds
+from nnverify.certified.heap import keep_freed_memory
 from nnverify.model import Activation, Network
 
 __all__ = ["OutputBounds", "beyond_the_float_range", "error_bounds", "signed_bounds"]
@@ -86,8 +87,8 @@ def error_bounds(network: Network, bp: BallPass, model: RoundingModel = DEFAULT_
     """
     check_ball_pass(network, bp)
     confidence = check_confidence(confidence)
-    widths = [network.n_inputs] + [layer.n_out for layer in network.layers]
-    step = max(1, _CHUNK_FLOATS // max(w * w for w in widths[1:]))
+    keep_freed_memory()  # the next chunk reuses this one's arrays
+    step = max(1, _CHUNK_FLOATS // _floats_per_row([network.n_inputs] + [ly.n_out for ly in network.layers]))
     parts = []
     for start in range(0, bp.x.shape[0], step):
         interval, linear, terms = _both_chains(network, _rows(bp, start, start + step), model)
@@ -100,6 +101,20 @@ def error_bounds(network: Network, bp: BallPass, model: RoundingModel = DEFAULT_
         for b in cat:
             b[beyond] = np.inf
     return OutputBounds(cat[0], cat[1], cat[2], cat[3], confidence)
+
+
+def _floats_per_row(widths: list[int]) -> int:
+    """The largest array per input row any pass of :func:`_both_chains` may build (floats).
+
+    A backward pass from layer ``l`` with ``K`` functionals holds ``(N, K, n_m)`` matrices for
+    ``m = 1..l+1`` (softmax's Jacobian on top) or ``m = 1..l-1`` (the units themselves: the first
+    matrix, ``W^T``, is shared by every row); the order-free sums hold ``(N, 2 n)``.
+    """
+    L, K = len(widths) - 1, widths[-1]
+    sizes = [2 * max(widths), K * max(widths[1:]) + K * K]
+    for l in range(1, L):  # layers whose box may be refined by a pass from their own units
+        sizes.append(widths[l + 1] * max(widths[1:l], default=0))
+    return max(sizes)
 
 
 def beyond_the_float_range(network: Network, bp: BallPass) -> np.ndarray:
@@ -170,8 +185,8 @@ def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[
             terms = Terms(sums.rho, sums.var, np.full_like(sums.rho, sums.underflow))
         else:
             e_a = up(sums.rho + matmul_up(e_z, w.W_abs))  # (never above today's rule for the same e_z)
-            if last:
-                terms = backward(states, l, None)
+            if last:  # (softmax's own pass gives its terms: this one only tightens its box)
+                terms = backward(states, l, None, prob=layer.activation is not Activation.SOFTMAX)
                 e_a = np.fmin(e_a, terms.sound)
         box_lo, box_hi = _box(a, e_a)
         if layer.activation is Activation.SOFTMAX:  # the output layer
