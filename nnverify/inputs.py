@@ -46,7 +46,8 @@ class Inputs:
     """A batch of inputs, shape (N, n), with the literal text of each value when known.
 
     Args:
-        values: float64 values, shape (N, n).
+        values: the exact values, shape (N, n): float64, or float32 for float32 data (the
+            MNIST digits), which every dtype holds exactly.
         text: literal text per value, same shape as ``values``, or None.
         source: where they came from (for messages).
         single: True for one input given as ``--x`` (printed without the batch axis).
@@ -94,7 +95,7 @@ class Inputs:
         dt = np.dtype(dtype)  # type: ignore[call-overload]
         if self.text is None or dt == np.float64:
             with np.errstate(over="ignore"):
-                out = self.values.astype(dt)
+                out = self.values.astype(dt, copy=False)  # (the values themselves if already dt)
         else:
             out = np.array(
                 [[literal_to_float(t, dt) for t in row] for row in self.text], dtype=dt
