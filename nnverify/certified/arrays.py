@@ -28,6 +28,7 @@ __all__ = ["BallArray", "BallPass", "from_arb", "ball_pass", "up", "down"]
 _STEP = 2.0**-52
 _TINY = 2.0**-1074
 _ONE_UP = 1.0 + 2.0**-52
+_ONE_DOWN = 1.0 - 2.0**-52
 _MAX = float(np.finfo(np.float64).max)
 #: Below this many entries ``np.nextafter`` itself is quicker (per-call overhead).
 _SMALL = 1024
@@ -66,8 +67,22 @@ def up(x: np.ndarray) -> np.ndarray:
 
 def down(x: np.ndarray) -> np.ndarray:
     """A float64 ``<= nextafter(x, -inf)`` for each entry: a lower bound of the exact result of one
-    rounded operation (the mirror of :func:`up`)."""
-    return np.asarray(-up(-np.asarray(x, dtype=np.float64)))
+    rounded operation (the mirror of :func:`up`; ``down(inf) = DBL_MAX``, ``down(-inf) = -inf``).
+
+    For ``x >= 0``: ``fl(fl(x (1 - 2**-52)) - 2**-1074)``: for normal ``x`` the exact product is
+    at least one gap below ``x``, so it rounds to at most the float below; for subnormals and 0
+    the subtraction is exact. Two passes instead of the mirror's eight.
+    """
+    if type(x) is np.ndarray and x.size < _SMALL:
+        small: np.ndarray = np.nextafter(x, -np.inf)
+        return small
+    xs = np.asarray(x, dtype=np.float64)
+    if xs.size >= _SMALL and xs.min() >= 0.0:  # (no NaN either)
+        pos = xs * _ONE_DOWN
+        pos -= _TINY
+        np.minimum(pos, _MAX, out=pos)  # down(inf) = DBL_MAX, as nextafter
+        return pos
+    return np.asarray(-up(-xs))
 
 
 @dataclass(frozen=True, eq=False)
