@@ -89,9 +89,16 @@ def test_slices_are_exact_and_their_products_too() -> None:
     n = 300
     X = rng.standard_normal((5, n)) * np.exp(rng.uniform(-40, 40, (5, n)))
     W = rng.standard_normal((n, 4)) * np.exp(rng.uniform(-40, 40, (n, 4)))
+    X[3, :] = 0.0
+    X[4, 7] = -2.0**600  # too large to slice: the row stays whole in rest
     bits = slice_bits(n)
+    before = X.copy()
     xs, ws = split_rows(X, bits), split_cols(W, bits)
+    assert np.array_equal(X, before)  # the input is left alone
     assert np.array_equal(sum(xs.slices) + xs.rest, X)
+    assert np.array_equal(xs.rest[4], X[4]) and not any(s[4].any() for s in xs.slices)
+    assert xs.rest_max[3] == 0.0 and xs.rest_max[4] == 2.0**600
+    assert np.all(np.abs(xs.rest) <= xs.rest_max[:, None])
     for p in range(3):
         for q in range(3):
             got = xs.slices[p] @ ws.slices[q]

@@ -87,19 +87,23 @@ def split_rows(X: np.ndarray, bits: int, count: int = SLICES) -> Sliced:
     is at most half a grid step, below ``2**(e-b)``, so the next slice's ``e`` is ``e - b`` (a bound,
     not the exact exponent: a slice may carry a bit less, never a wrong one).
     """
-    rest = np.array(X, dtype=np.float64, copy=True)
+    X = np.asarray(X, dtype=np.float64)
     slices, units = [], []
-    mu = np.max(np.abs(rest), axis=1) if rest.shape[1] else np.zeros(rest.shape[0])
+    # max |x| per row without an |X| array: the larger of the row's max and -min (exact)
+    mu = np.maximum(np.max(X, axis=1), -np.min(X, axis=1)) if X.shape[1] else np.zeros(X.shape[0])
     _, e = np.frexp(mu)  # mu < 2**e (e = 0 for mu = 0)
     usable = mu < _HUGE
     all_usable = bool(usable.all())
-    for _ in range(count):
+    rest = X
+    for i in range(count):
         k = np.clip(e + 53 - bits, -1021, 1000)
         sigma = np.ldexp(1.0, k)[:, None]
-        s = (sigma + rest) - sigma
+        s = rest + sigma  # (in place from here on: one new array per slice)
+        s -= sigma
         if not all_usable:
-            s = np.where(usable[:, None], s, 0.0)
-        rest = rest - s  # exact: the rounding error of sigma + x
+            s[~usable] = 0.0
+        # exact: the rounding error of sigma + x (the first slice makes rest a new array)
+        rest = rest - s if i == 0 else np.subtract(rest, s, out=rest)
         slices.append(s)
         units.append(k - 53)
         e = e - bits
