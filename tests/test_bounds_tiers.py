@@ -164,3 +164,29 @@ def test_confidence_outside_its_range_is_a_clear_error(bad: object) -> None:
 def test_azuma_lambda_grows_slowly_with_the_confidence() -> None:
     assert 5.3 < azuma_lambda(1 - 1e-6) < 5.4  # sqrt(2 ln(2e6))
     assert azuma_lambda(0.5) < azuma_lambda(0.99) < azuma_lambda(1 - 1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_box_is_tightened_where_it_pays_and_only_there(dtype, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from nnverify.bounds import tiers
+    from nnverify.certified.fastpass import fast_forward
+
+    net = load_network("book-mnist").astype(dtype)
+    x = np.random.default_rng(5).uniform(0, 1, (64, 784)).astype(dtype)
+    bp = fast_forward(net, x).balls
+    default = error_bounds(net, bp).sound
+    real_top, real_output = tiers._softmax_top, tiers._softmax_output
+
+    def always(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return (*real_top(*args, **kwargs)[:2], True)
+
+    monkeypatch.setattr(tiers, "_softmax_top", always)
+    tightened = error_bounds(net, bp).sound
+    monkeypatch.setattr(tiers, "_softmax_top", real_top)
+    monkeypatch.setattr(tiers, "_softmax_output", lambda *a, **k: real_output(*a, **{**k, "tighten": False}))
+    loose = error_bounds(net, bp).sound
+    assert np.all(tightened <= loose)
+    if dtype == np.float32:  # the probe asks for it, and it pays
+        assert np.array_equal(default, tightened) and np.median(loose / tightened) > 1.01
+    else:  # skipped, and skipping it loses nothing measurable
+        assert np.array_equal(default, loose) and np.max(loose / tightened) < 1.001

@@ -185,13 +185,14 @@ def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[
             terms = Terms(sums.rho, sums.var, np.full_like(sums.rho, sums.underflow))
         else:
             e_a = up(sums.rho + matmul_up(e_z, w.W_abs))  # (never above today's rule for the same e_z)
-            if last:  # (softmax's own pass gives its terms: this one only tightens its box)
-                terms = backward(states, l, None, prob=layer.activation is not Activation.SOFTMAX)
+            if last and layer.activation is Activation.SOFTMAX:  # the output layer
+                return (today, *_softmax_output(states, l, a, e_a, c))
+            if last:
+                terms = backward(states, l, None, prob=True)
                 e_a = np.fmin(e_a, terms.sound)
         box_lo, box_hi = _box(a, e_a)
-        if layer.activation is Activation.SOFTMAX:  # the output layer
-            linear, out_terms = _softmax_output(states, l, box_lo, box_hi, e_a, c)
-            return today, linear, out_terms
+        if layer.activation is Activation.SOFTMAX:  # a one-layer network: exact inputs
+            return (today, *_softmax_output(states, l, a, e_a, c, tighten=False))
         box = unit_box(layer.activation, box_lo, box_hi, c)
         if terms is None and backward_flops(widths, l, widths[l + 1]) <= budget \
                 and np.any(box.d_rad * e_a > box.eta / 8):
@@ -232,16 +233,38 @@ def _elementwise_output(terms: Terms | None, box: UnitBox, e_a: np.ndarray) -> T
     return Terms(np.asarray(sound), np.asarray(var), np.asarray(fixed))
 
 
-def _softmax_output(states: list[LayerState], l: int, box_lo: np.ndarray, box_hi: np.ndarray,
-                    e_a: np.ndarray, c: VecConstants) -> tuple[np.ndarray, Terms]:
-    """``Delta y = J Delta a^L + eta``: the backward pass from softmax's Jacobian at its midpoint.
-
-    ``J = mid(J) + (J - mid(J))``: the second part, at most ``rad(J) e_a``, joins ``eta``.
-    """
+def _softmax_top(a: BallArray, e_a: np.ndarray, c: VecConstants) -> tuple[IntervalMatrix, np.ndarray, bool]:
+    """Softmax's Jacobian over the box ``a ± e_a``, its ``xi = rad(J) e_a + eta``, and whether the
+    remainder ``rad(J) e_a`` exceeds an eighth of ``eta`` anywhere (the box is worth tightening)."""
+    box_lo, box_hi = _box(a, e_a)
     y_lo, y_hi = softmax_bounds(box_lo, box_hi)
     eta = capped(Activation.SOFTMAX, softmax_errors(box_lo, box_hi, np.zeros_like(box_lo), y_lo, y_hi, c),
                  y_lo, y_hi)
     J = softmax_jacobian(y_lo, y_hi)
-    top_xi = up(matmul_up(J.rad, e_a[:, :, None])[:, :, 0] + eta)
-    terms = backward(states, l, IntervalMatrix(J.mid, np.zeros((1, 1, 1))), np.asarray(top_xi))
+    remainder = matmul_up(J.rad, e_a[:, :, None])[:, :, 0]
+    return J, np.asarray(up(remainder + eta)), bool(np.any(remainder > eta / 8))
+
+
+#: Rows of a chunk :func:`_softmax_output` looks at to decide whether softmax's box is worth tightening.
+_PROBE_ROWS = 16
+
+
+def _softmax_output(states: list[LayerState], l: int, a: BallArray, e_a: np.ndarray, c: VecConstants,
+                    *, tighten: bool = True) -> tuple[np.ndarray, Terms]:
+    """``Delta y = J Delta a^L + eta``: the backward pass from softmax's Jacobian at its midpoint.
+
+    ``J = mid(J) + (J - mid(J))``: the second part, at most ``rad(J) e_a``, joins ``eta``. Where
+    that remainder is more than an eighth of ``eta`` (float32 networks, typically), the box
+    ``a ± e_a`` is first tightened by the backward pass from the logits themselves, as hidden
+    layers are in :func:`_both_chains`; elsewhere (float64) that pass would change next to
+    nothing and is skipped. The test looks at :data:`_PROBE_ROWS` rows spread over the chunk,
+    so that softmax's box is built once: it decides only how tight the bound is, never whether
+    it holds (it holds either way).
+    """
+    if tighten:
+        probe = slice(None, None, max(1, a.mid.shape[0] // _PROBE_ROWS))
+        if _softmax_top(BallArray(a.mid[probe], a.rad[probe]), e_a[probe], c)[2]:
+            e_a = np.fmin(e_a, backward(states, l, None, prob=False).sound)
+    J, top_xi, _ = _softmax_top(a, e_a, c)
+    terms = backward(states, l, IntervalMatrix(J.mid, np.zeros((1, 1, 1))), top_xi)
     return terms.sound, terms
