@@ -107,8 +107,9 @@ def split_rows(X: np.ndarray, bits: int, count: int = SLICES) -> Sliced:
         slices.append(s)
         units.append(k - 53)
         e = e - bits
-    # |rest| <= half the last grid step: 2**(k - 54) per row (rows not sliced keep their maximum)
-    rest_max = np.where(usable, np.ldexp(1.0, k - 54), mu)
+    # |rest| <= half the last slice's coarser spacing, ulp(sigma) / 2 = 2**(k - 53) per row (where
+    # sigma + x fell below sigma the spacing is finer, the error smaller); rows not sliced keep mu
+    rest_max = np.where(usable, np.ldexp(1.0, k - 53), mu)
     rest_max = np.where(rest.any(axis=1) if rest.shape[1] else False, rest_max, 0.0)
     return Sliced(tuple(slices), rest, tuple(units), rest_max, bits)
 
