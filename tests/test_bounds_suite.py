@@ -58,7 +58,7 @@ def test_nnverify_test_sound_only_on_the_command_line(capsys, strict_probabilist
 def test_the_tolerance_laws_use_the_sound_tier() -> None:
     from nnverify.certified import certify
     from nnverify.certified.arrays import ball_pass
-    from nnverify.suite.within import output_bounds
+    from nnverify.suite.laws.within import output_bounds
 
     net = nnverify.load_network("book-mnist")
     x = np.random.default_rng(0).uniform(0, 1, (3, 784)).astype(np.float32)

@@ -19,7 +19,7 @@ from nnverify.suite.laws.base import (
     floats,
     run_activation,
 )
-from nnverify.suite.within import allowance, check_within, output_bounds, ratio, shown
+from nnverify.suite.laws.within import allowance, check_within, output_bounds, ratio, shown
 
 __all__ = ["SigmoidRange", "SigmoidSymmetry"]
 

@@ -20,7 +20,7 @@ from nnverify.suite.laws.base import (
     floats,
     run_activation,
 )
-from nnverify.suite.within import allowance, check_within, difference, output_bounds, shown
+from nnverify.suite.laws.within import allowance, check_within, difference, output_bounds, shown
 
 __all__ = ["SoftmaxLaws"]
 

@@ -24,7 +24,7 @@ from nnverify.suite.laws.base import (
     own_code_only,
     run_impl_many,
 )
-from nnverify.suite.within import allowance, check_within, difference, output_bounds, shown
+from nnverify.suite.laws.within import allowance, check_within, difference, output_bounds, shown
 from nnverify.under_test import ImplementationFailed
 
 __all__ = ["IdentityOutput", "BatchConsistency", "HiddenPermutation"]
