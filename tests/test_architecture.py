@@ -20,7 +20,7 @@ PACKAGE = Path(nnverify.__file__).resolve().parent
 #: The layers, lowest first. A module may import only from its own layer or lower ones (the root
 #: ``nnverify/__init__.py`` is the facade and loads everything lazily, so it is left out).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "status", "limits", "modes", "progress", "lazy", "version", "display"),
+    ("errors", "status", "limits", "modes", "progress", "lazy", "version", "display", "literal"),
     ("model",),
     ("validate", "numeric", "rationals", "files", "labels"),
     ("inputs", "weights", "under_test", "datasets"),
