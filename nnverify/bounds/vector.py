@@ -139,12 +139,17 @@ class FactoredRadius:
     Args:
         r: ``(N, K)`` nonnegative row factors.
         c: ``(m,)`` nonnegative column factors.
-        t: an absolute term (the underflows).
+        t: an absolute term (the underflows): below ``2**-1022``, so that ``t + 2 tiny`` is exact and
+            the addition in :meth:`full` rounds by at most ``u r c`` plus one tiny.
     """
 
     r: np.ndarray
     c: np.ndarray
     t: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.t < _SMALLEST_NORMAL:
+            raise ValueError(f"a FactoredRadius's absolute term must be in [0, 2**-1022), not {self.t!r}")
 
     def full(self) -> np.ndarray:
         """An upper bound of every entry, ``(N, K, m)``."""

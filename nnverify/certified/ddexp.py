@@ -21,7 +21,8 @@ For the midpoint ``m`` of each ball (``-1000 <= m <= 700``):
 4. **The ball's radius** ``rho``: ``|exp(m + d) - exp(m)| <= exp(m) (e^rho - 1) <=
    exp(m) rho (1 + rho)`` for ``rho <= 1`` (infinite otherwise).
 
-Midpoints below -1000 give the ball ``[0, 2**-1074]`` (``exp(-999) < 2**-1441``).
+Midpoints below -1000 give the ball ``[0, 2**-1074]`` (``exp(-999) < 2**-1441``) when ``rho <= 1``, an
+infinite radius otherwise.
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def dd_exp(x: DD, *, with_expm1: bool = True) -> tuple[DD, DD | None]:
         if em1 is not None:
             em1 = DD(em1.hi, em1.lo, up(em1.rad + spread))
     if any_special:  # exp in [0, 2**-1074] below EXP_MIN; nothing known above EXP_MAX or if r escaped
-        tiny_rad = np.where(low, ETA, np.inf)
+        # exp(m + rho) < exp(-999) < 2**-1074 needs rho <= 1; a wider ball tells nothing here
+        tiny_rad = np.where(low & (rho <= 1.0), ETA, np.inf)
         E = DD(np.where(special, 0.0, E.hi), np.where(special, 0.0, E.lo), np.where(special, tiny_rad, E.rad))
         if em1 is not None:
             em1 = DD(np.where(special, np.where(low, -1.0, 0.0), em1.hi), np.where(special, 0.0, em1.lo),

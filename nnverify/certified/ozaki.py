@@ -51,8 +51,14 @@ def gamma_up(m: int) -> float:
 
 def upper_dot(P: np.ndarray, n: int) -> np.ndarray:
     """An upper bound of the exact value of a nonnegative product ``P = fl(A @ B)`` (``A, B >= 0``,
-    inner dimension ``n``), whatever the summation order: ``(P + n 2**-1075) / (1 - gamma_n)``."""
-    factor = 1.0 + gamma_up(n + 1)  # >= 1 / (1 - gamma_n), rounded up
+    inner dimension ``n``, ``n u <= 1``), whatever the summation order.
+
+    Each of the ``n`` product roundings and ``n - 1`` additions errs by at most ``u`` of its computed
+    result (a product also by ``2**-1075`` of underflow), and every computed partial sum is at most
+    ``P``: the exact value is at most ``P (1 + n u + (n - 1) u^2) + n 2**-1075``, which is at most
+    ``(P + n 2**-1075)(1 + (n + 1) u)``.
+    """
+    factor = 1.0 + gamma_up(n + 1)  # >= 1 + (n + 1) u: rounding to nearest is monotone
     return up(up(P + n * ETA) * factor)
 
 
@@ -214,8 +220,9 @@ def dd_affine(Z: DD, w: WeightSlices) -> tuple[DD, np.ndarray]:
         part[rows] = xs.rest[rows] @ w.W
         acc.add(part)
         err = upper_sum(err, up(up(np.outer(xs.rest_max, w.colsum)) * g), n * ETA)
-    if ws.has_rest:  # (X - rest) @ W_rest, |err| <= gamma_n rowsum|X| max|W_rest|
-        rowsum = upper_dot(np.sum(absX, axis=1), n)
+    if ws.has_rest:  # (X - rest) @ W_rest, |err| <= gamma_n sum|X - rest| max|W_rest|
+        # a slice rounds to nearest, away from 0 too: sum|X - rest| <= sum|X| + n max|rest|
+        rowsum = upper_sum(upper_dot(np.sum(absX, axis=1), n), up(n * xs.rest_max))
         acc.add((X - xs.rest) @ ws.rest)
         err = upper_sum(err, up(up(np.outer(rowsum, ws.rest_max)) * g), n * ETA)
     if np.any(Z.lo):  # |lo| <= u |hi|: |Z.lo| @ |W| <= u |X| @ |W|
