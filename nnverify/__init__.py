@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # what type checkers see; at run time every name loads on fir
         UsageError,
         WeightsFileError,
     )
-    from nnverify.inputs import Inputs, load_inputs, parse_x, sample_inputs
+    from nnverify.input_files import load_inputs
+    from nnverify.inputs import Inputs, parse_x, sample_inputs
     from nnverify.limits import Limits
     from nnverify.model import Activation, Layer, Network
     from nnverify.modes import Mode
@@ -36,7 +37,8 @@ if TYPE_CHECKING:  # what type checkers see; at run time every name loads on fir
 _LAZY = {
     **{name: "nnverify.errors" for name in ("InputsError", "LimitError", "NetworkError", "NNVerifyError",
                                             "UsageError", "WeightsFileError")},
-    **{name: "nnverify.inputs" for name in ("Inputs", "load_inputs", "parse_x", "sample_inputs")},
+    **{name: "nnverify.inputs" for name in ("Inputs", "parse_x", "sample_inputs")},
+    "load_inputs": "nnverify.input_files",
     **{name: "nnverify.model" for name in ("Activation", "Layer", "Network")},
     **{name: "nnverify.weights" for name in ("BOOK_X", "book_network", "load_network", "save_network")},
     "Limits": "nnverify.limits",

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "status", "limits", "modes", "progress", "lazy", "version", "display", "literal"),
     ("model",),
     ("validate", "numeric", "rationals", "files", "labels"),
-    ("inputs", "weights", "under_test", "datasets"),
+    ("inputs", "input_files", "weights", "under_test", "datasets"),
     ("symbolic", "strategies"),
     ("certified",),
     ("bounds",),

@@ -11,7 +11,8 @@ import pytest
 
 from nnverify.cli import main
 from nnverify.errors import InputsError, LimitError
-from nnverify.inputs import Inputs, load_inputs, load_labels
+from nnverify.input_files import load_inputs, load_labels
+from nnverify.inputs import Inputs
 from nnverify.labels import select_rows
 from nnverify.limits import Limits
 

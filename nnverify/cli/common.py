@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from nnverify.errors import UsageError
-from nnverify.inputs import Inputs, load_inputs, load_labels, parse_x, sample_inputs
+from nnverify.input_files import load_inputs, load_labels
+from nnverify.inputs import Inputs, parse_x, sample_inputs
 from nnverify.labels import check_label_range, select_rows
 from nnverify.limits import Limits
 from nnverify.model import Network
