@@ -1,4 +1,16 @@
-"""Shared pieces of the claims tests (``test_claims_*.py``): exact values and adversarial floats."""
+"""Shared pieces of the claims tests (``test_claims_*.py``): exact values and adversarial floats.
+
+The containment tests compare final enclosures against arb; a loose worst-case term can hide a
+wrong intermediate bound there (``split_rows``' ``rest_max`` was off by a factor of two and no
+containment test noticed). Here each claim a docstring or comment makes is tested on its own,
+with rationals (``Fraction``) or arb at high precision, on adversarial inputs: binade edges,
+ties, subnormals, cancellation, wide dynamic ranges, sizes at the limits of the formulas.
+
+Each test notes a perturbation of the code that makes it fail (its teeth); several were tried
+in a scratch copy of the package. The four claims found false
+(``dd_exp`` of a wide ball below -1000, ``FactoredRadius`` with a large absolute term, ``upper_dot``'s
+text, the ``W_rest`` term of ``dd_affine``) are fixed; their tests check the corrected bounds.
+"""
 
 from __future__ import annotations
 

@@ -1,19 +1,7 @@
-"""Every intermediate inequality the float64-ball path's proofs state, checked directly and exactly:
-``fast32``'s layer and activations, ``elementary``'s exp, the backward pass's ``bounds/vector``.
-(The double-double path's claims: ``test_claims_double_double.py``.)
-
-The containment tests compare final enclosures against arb; a loose worst-case term can hide a
-wrong intermediate bound there (``split_rows``' ``rest_max`` was off by a factor of two and no
-containment test noticed). Here each claim a docstring or comment makes is tested on its own,
-with rationals (``Fraction``) or arb at high precision, on adversarial inputs: binade edges,
-ties, subnormals, cancellation, wide dynamic ranges, sizes at the limits of the formulas.
-
-Each test notes a perturbation of the code that makes it fail (its teeth); several were tried
-in a scratch copy of the package. The four claims found false
-(``dd_exp`` of a wide ball below -1000, ``FactoredRadius`` with a large absolute term, ``upper_dot``'s
-text, the ``W_rest`` term of ``dd_affine``) are fixed; their tests check the corrected bounds.
+"""Every intermediate inequality the float64-ball path's proofs state, checked on its own:
+``fast32``'s layer and activations, ``elementary``'s exp, the backward pass's ``bounds/vector``
+(why, and how: :mod:`claims_helpers`; the double-double path: ``test_claims_double_double.py``).
 """
-
 
 from __future__ import annotations
 
