@@ -28,9 +28,12 @@ layer (:func:`forward_error_bounds` is its per-number ``arb`` version, the tests
    - sigmoid: ``max(c_rel u h, c_abs u)`` plus an underflow — ``c_rel`` covers ``1/(1+exp(-a))`` and
      ``exp(a)/(1+exp(a))``; the absolute ``c_abs u`` covers ``0.5*(1+tanh(a/2))``, whose error
      is absolute (for very negative ``a`` its *relative* error is 100%), and every underflow;
-   - tanh: ``2 k u |tanh|``; relu, identity: exact; step: exact unless the interval
+   - tanh: ``2 k u |tanh|`` plus ``k + 1`` underflows; relu, identity: exact; step: exact unless the interval
      ``[a - e_a, a + e_a]`` straddles 0 (then the bound is 1, honestly);
-   - softmax ``exp(a_k - c) / sum_i exp(a_i - c)`` with ``c = max a`` or ``c = 0``: each
+   - softmax ``exp(a_k - c) / sum_i exp(a_i - c)`` with ``c = max a``, or ``c = 0`` while every
+     ``exp(a_i)`` is a normal float (below that, the unshifted form loses accuracy no rounding bound
+     of it covers — float32 logits ``(-99, -99.5)`` come out 0.3% off — the book's reason for the
+     shift, §3.5.2; such an output may be called ``failed``, as one that overflows is): each
      ``exp`` argument is off by ``e_i + u|â_i - c|`` (the shift's rounding — this is why the
      error grows with ``|a_k - max a|``) plus ``exp``'s own ``k`` ulps; the ratio of the
      perturbed softmax to the exact one is enclosed exactly, times the sum's ``gamma_{K-1}``

@@ -51,7 +51,7 @@ class BallConstants:
         c_abs_tiny: ``c_abs u`` plus one underflow, sigmoid's absolute evaluation error.
         two_k_u: ``2 k u``, tanh's relative evaluation error.
         tiny: the smallest subnormal.
-        k_tiny: ``k`` underflows plus one (per softmax term).
+        k_tiny: ``k`` underflows plus one (per softmax term, and tanh's subnormal results).
         phi: ``-log(1 - 2ku)``, bounds ``|log(1 + theta)|`` for exp's relative error theta.
         gamma_sum: ``gamma_{K-1}`` for the softmax sum of K terms.
     """
@@ -132,7 +132,8 @@ def _tanh(a_rows: Rows, z_rows: Rows, e_rows: Rows, c: BallConstants) -> Rows:
             t = t.intersection(_PM1) if t.is_finite() else _PM1
             L = 1 - t * t
             L = one if not (L < one) else upper(L)
-            err = upper(L * e + c.two_k_u * t.abs_upper() + c.tiny)
+            # k ulps of a result v: at most 2 k u |v| + k tiny (an ulp is below 2 u |v| or is tiny)
+            err = upper(L * e + c.two_k_u * t.abs_upper() + c.k_tiny)
             # a computed tanh is in [-1, 1]: never farther than 1 + |tanh| (>= 1)
             row.append(err if err < one else _cap(err, upper(1 + t.abs_upper())))
         out.append(row)

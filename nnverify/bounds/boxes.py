@@ -53,7 +53,7 @@ class VecConstants:
         c_abs_tiny: sigmoid's absolute evaluation error ``c_abs u`` plus one underflow.
         two_k_u: tanh's relative evaluation error ``2 k u``.
         tiny: the smallest subnormal.
-        k_tiny: ``k`` underflows plus one (per softmax term).
+        k_tiny: ``k`` underflows plus one (per softmax term, and tanh's subnormal results).
         phi: bounds ``|log(1 + theta)|`` for exp's relative error ``theta``.
         up_fac: ``(1 + u)^2 / (1 - gamma_{K-1})`` (softmax sum and division), rounded up.
         down_fac: ``(1 - u)^2 / (1 + gamma_{K-1})``, rounded down.
@@ -163,7 +163,8 @@ def _tanh_box(lo: np.ndarray, hi: np.ndarray, c: VecConstants) -> UnitBox:
         d_lo = np.minimum(*g_dn)
         d_hi = np.where((t_lo <= 0) & (t_hi >= 0), 1.0, np.maximum(*g_up))
         t_abs = np.maximum(np.abs(t_lo), np.abs(t_hi))
-        eta = plus_tiny(c.two_k_u * t_abs * factor_up(1), c.tiny)
+        # k ulps of a result v: at most 2 k u |v| + k tiny (an ulp is below 2 u |v| or is tiny)
+        eta = plus_tiny(c.two_k_u * t_abs * factor_up(1), c.k_tiny)
     mid, rad = _hull(d_lo, d_hi)
     return UnitBox(mid, rad, d_hi, np.asarray(eta), t_lo, t_hi)
 

@@ -63,7 +63,7 @@ class RoundingModel:
     def constants(self, dtype: Any) -> ModelConstants:
         """The derived constants (exact rationals) for ``dtype``: u, k, sigmoid's c_rel, c_abs."""
         u, k = unit_roundoff(dtype), self.k(dtype)
-        e = 2 * k * u  # k ulps of a result v is at most 2 k u |v| relative
+        e = 2 * k * u  # k ulps of a normal result v is at most 2 k u |v| (a subnormal's: k tiny)
         # Denominator 1 + exp(.) in either form: relative error <= e + u + e u.
         den = e + u + e * u
         # naive 1/(1+exp(-a)): (1+u)/(1-den) - 1; exp(a)/(1+exp(a)): (1+e)(1+u)/(1-den) - 1 (larger).

@@ -28,7 +28,7 @@ from nnverify.bounds.boxes import RANGES, UnitBox, VecConstants, capped, softmax
 from nnverify.bounds.interval_arrays import activation_step, check_ball_pass
 from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE, check_confidence, probabilistic_bound
 from nnverify.bounds.rounding import DEFAULT_ROUNDING, RoundingModel
-from nnverify.bounds.sums import gamma_sums, layer_weights, order_free_sums
+from nnverify.bounds.sums import LayerWeights, SumErrors, gamma_sums, layer_weights, order_free_sums
 from nnverify.bounds.vector import IntervalMatrix, matmul_up
 from nnverify.certified.arrays import BallArray, BallPass, down, up
 from nnverify.certified.elementary import softmax_bounds
@@ -89,14 +89,16 @@ def error_bounds(network: Network, bp: BallPass, model: RoundingModel = DEFAULT_
     confidence = check_confidence(confidence)
     keep_freed_memory()  # the next chunk reuses this one's arrays
     step = max(1, _CHUNK_FLOATS // _floats_per_row([network.n_inputs] + [ly.n_out for ly in network.layers]))
-    parts = []
+    parts, sums_beyond = [], []
     for start in range(0, bp.x.shape[0], step):
-        interval, linear, terms = _both_chains(network, _rows(bp, start, start + step), model)
+        big: list[np.ndarray] = []
+        interval, linear, terms = _both_chains(network, _rows(bp, start, start + step), model, big)
         sound = np.fmin(interval, linear)
         prob = np.fmin(sound, probabilistic_bound(terms.var, terms.fixed, confidence))
         parts.append((interval, linear, sound, prob))
+        sums_beyond.append(np.logical_or.reduce(big))
     cat = [np.nan_to_num(np.concatenate(p, axis=0), nan=np.inf) for p in zip(*parts)]
-    beyond = beyond_the_float_range(network, bp)
+    beyond = beyond_the_float_range(network, bp) | np.concatenate(sums_beyond)
     if beyond.any():
         for b in cat:
             b[beyond] = np.inf
@@ -123,6 +125,8 @@ def beyond_the_float_range(network: Network, bp: BallPass) -> np.ndarray:
     There a correct computation may overflow, which the rounding model leaves out (its
     ``fl(x) = x (1 + d)`` holds only inside the float range): no bound is given for any output
     of such a row (``inf``), so no verdict on it can be ``ok`` or ``failed`` by a bound.
+    :func:`error_bounds` also leaves out the rows where a partial sum of some weighted sum may
+    overflow though the sum itself does not (:func:`_sums_may_overflow`).
     """
     big = float(np.finfo(network.dtype).max)
     rows = np.zeros(bp.x.shape[0], dtype=bool)
@@ -132,6 +136,19 @@ def beyond_the_float_range(network: Network, bp: BallPass) -> np.ndarray:
             # exact upper end reaches the largest float plus half its ulp, which rounds to inf
             rows |= ~np.all(np.abs(b.mid) + b.rad <= big, axis=1)
     return rows
+
+
+def _sums_may_overflow(sums: SumErrors, w: LayerWeights, dtype: np.dtype) -> np.ndarray:
+    """The rows ``(N,)`` where a partial sum of some weighted sum may round to infinity.
+
+    Every partial sum, in any order, is a sum of a subset of the computed products and the bias
+    plus its share of the roundings (:mod:`.sums`): at most ``T + |b| + rho`` in magnitude. Below
+    the largest float nothing rounds to infinity (``[3e38, 3e38, -3e38, -3e38]`` sums to 0
+    exactly, yet to inf in float32 when the positive terms come first).
+    """
+    with np.errstate(all="ignore"):
+        reach = up(up(sums.T + np.abs(w.b)) + sums.rho)
+    return np.asarray(~np.all(reach <= float(np.finfo(dtype).max), axis=1))
 
 
 def _computed_box(activation: Activation, z: BallArray, e_z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,8 +170,10 @@ def _remainder(box: UnitBox, e_a: np.ndarray) -> np.ndarray:
         return np.asarray(up(up(box.d_rad * e_a) + box.eta))
 
 
-def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[np.ndarray, np.ndarray, Terms]:
-    """Today's rules at the output, the signed bound, and the probabilistic tier's terms, in one pass.
+def _both_chains(network: Network, bp: BallPass, model: RoundingModel, big: list[np.ndarray] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, Terms]:
+    """Today's rules at the output, the signed bound, and the probabilistic tier's terms, in one pass
+    (and, appended to ``big``, per layer the rows where a partial sum may overflow).
 
     The signed chain of a-priori errors (``e_z``) takes its weighted-sum errors from the order-free push
     ``rho + e_z |W|``, or — where that box is so wide that the linearisation remainder
@@ -175,6 +194,8 @@ def _both_chains(network: Network, bp: BallPass, model: RoundingModel) -> tuple[
     for l, (layer, w, a, z) in enumerate(zip(network.layers, layer_weights(network), bp.a, bp.z)):
         sums = order_free_sums(lo, hi, w, u, tiny)
         states.append(LayerState(w, sums))
+        if big is not None:
+            big.append(_sums_may_overflow(sums, w, network.dtype))
         last = l == L - 1
         if last:  # today's rules for this layer, from the signed chain's errors of the one below
             today_a = gamma_sums(z_abs, e_z, w, u, tiny, T=sums.T if e_z is None else None)[0]
