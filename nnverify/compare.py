@@ -181,7 +181,7 @@ def _decide(network: Network, x_in: Any, x_arr: np.ndarray, outputs: Callable[[i
             y = np.asarray(outputs(start, stop))
             if y_all is None:
                 y_all = np.empty((N, K), dtype=y.dtype)
-                table = ResultTable(np.zeros((N, K)), _refiner(network, x_in, x_arr, mode, prec))
+                table = ResultTable(np.zeros((N, K)), _refiner(network, x_in, x_arr, mode, prec), network.dtype)
             assert table is not None
             y_all[start:stop] = y
             table.values[start:stop] = y

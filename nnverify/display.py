@@ -85,8 +85,16 @@ def network_latex(network: Any) -> str:
 
 
 # -- CheckReport -----------------------------------------------------------------------------
+def _certify_shown(report: Any) -> None:
+    """Three certified digits of each error shown (a check's table fetches what its fast balls lack)."""
+    certify = getattr(getattr(report, "table", None), "certify_errors", None)
+    if certify is not None:
+        certify(range(min(ROWS_SHOWN, len(report.results))))
+
+
 def report_html(report: Any) -> str:
     """Every output: the float, the certified exact value, the error in ulps against the bound, the verdict."""
+    _certify_shown(report)
     counts = report.counts()
     head = (f"<b>{_e(report.network.describe())}</b>: {len(report.results)} outputs, "
             + ", ".join(f"{_word(k)} {v}" for k, v in counts.items() if v)
@@ -102,6 +110,7 @@ def report_html(report: Any) -> str:
 
 def report_latex(report: Any) -> str:
     """The outputs as ``y_k = float`` beside the exact value and the verdict (a LaTeX array)."""
+    _certify_shown(report)
     lines = [f"y_{{{r.output + 1}}}^{{[{r.input + 1}]}} & {float(r.value)!r} & {r.exact.digits(20)} & "
              f"{r.ulp:.3g} & {r.bound_ulp:.3g} & \\text{{{r.status}}}" for r in report.results[:ROWS_SHOWN]]
     head = "& \\text{float} & \\text{exact} & \\text{ulp} & \\text{bound} & \\text{verdict} \\\\ \\hline "

@@ -6,6 +6,12 @@
 worst and writes JSON on its arrays. Outputs decided on the fast path keep their double-double
 enclosures; when printing asks for more certified digits than those hold, the row's ``arb``
 enclosures are fetched (in batches) and shown with the distance to them.
+
+An error (``abs_error``, ``rel_error``, ``ulp``) is the distance from the float to the nearest
+point of the enclosure: a lower bound of the true error, within the enclosure's width of it.
+What is printed to three digits is certified: :meth:`ResultTable.certify_errors` fetches the
+``arb`` enclosures of the rows whose fast enclosure is too wide for that, and the worst and
+tightest results are found among every candidate the widths leave (:meth:`CheckReport.worst`).
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, overload
 
 import numpy as np
 from flint import arb, ctx
 
+from nnverify.bounds import ulp_of
 from nnverify.bounds.probabilistic import DEFAULT_CONFIDENCE
 from nnverify.certified import Enclosure
 from nnverify.certified.ddouble import DD
@@ -25,7 +33,15 @@ from nnverify.display import report_html, report_latex
 from nnverify.model import Network
 from nnverify.modes import Mode
 from nnverify.status import Verdict, json_float
-from nnverify.verdicts import OK, PROBABILISTIC_MODEL, UNDECIDED, VERDICT_CODES, ArrayVerdicts, OutputResult
+from nnverify.verdicts import (
+    OK,
+    PROBABILISTIC_MODEL,
+    UNDECIDED,
+    VERDICT_CODES,
+    ArrayVerdicts,
+    OutputResult,
+    ulp_array,
+)
 
 __all__ = ["STATUSES", "CheckReport", "ResultTable"]
 
@@ -37,6 +53,8 @@ _CODE = {v.value: i for i, v in enumerate(VERDICT_CODES)}
 #: The float fields of an OutputResult the table keeps as arrays.
 _FLOATS = ("abs_error", "rel_error", "ulp", "bound_abs", "bound_ulp", "prob_bound_abs", "prob_bound_ulp")
 _CODES = ("status", "prob_status", "sound_status")
+#: At most this many rows are re-measured with arb to find the worst or tightest result.
+_MAX_CANDIDATE_ROWS = 64
 
 
 class ResultTable(Sequence[OutputResult]):
@@ -51,10 +69,12 @@ class ResultTable(Sequence[OutputResult]):
     Args:
         values: ``(N, k)`` the outputs under test.
         refine: ``refine(rows)`` gives, per row asked, its ``k`` arb enclosures (for printing digits).
+        dtype: the dtype whose ulps the errors are counted in (needed to re-measure a fetched row).
     """
 
-    def __init__(self, values: np.ndarray, refine: Callable[[list[int]], list[list[Enclosure]]] | None = None
-                 ) -> None:
+    def __init__(self, values: np.ndarray, refine: Callable[[list[int]], list[list[Enclosure]]] | None = None,
+                 dtype: Any = None) -> None:
+        self.dtype = None if dtype is None else np.dtype(dtype)
         self.values = np.asarray(values, dtype=np.float64)
         N, K = self.values.shape
         self.shape: tuple[int, int] = (int(N), int(K))
@@ -117,11 +137,8 @@ class ResultTable(Sequence[OutputResult]):
         value = float(self.values[row, k])
         if row in self._refined:  # fetched for printing: the arb enclosure, and the distance to it
             exact = self._refined[row][k]
-            if math.isfinite(value) and f["abs_error"] > 0:
-                with ctx.workprec(128):
-                    near = float((arb(value) - exact.as_ball()).abs_lower())
-                scale = near / f["abs_error"]
-                f["abs_error"], f["rel_error"], f["ulp"] = near, f["rel_error"] * scale, f["ulp"] * scale
+            if math.isfinite(value):
+                f.update(self._errors(value, exact, f))
         else:
             exact = self._enclosure(row, k)
         return OutputResult(
@@ -132,6 +149,24 @@ class ResultTable(Sequence[OutputResult]):
 
     def __iter__(self) -> Iterator[OutputResult]:
         return (self[i] for i in range(len(self)))
+
+    def _errors(self, value: float, exact: Enclosure, f: dict[str, float]) -> dict[str, float]:
+        """The distance from ``value`` to a fetched arb enclosure, absolute, relative and in ulps."""
+        with ctx.workprec(128):
+            near = float((arb(value) - exact.as_ball()).abs_lower())
+        mid = exact.mid
+        if self.dtype is not None:
+            ulps = near / float(ulp_of(mid, self.dtype))
+        else:  # (a table made without its dtype: the fast path's unit, when it measured one)
+            ulps = f["ulp"] * (near / f["abs_error"]) if f["abs_error"] > 0 else math.nan
+        if mid == 0:
+            rel = 0.0 if near == 0 else math.inf
+        else:  # (as rationals: an exact value of 1e-400 or 1e400 is beyond float64)
+            try:
+                rel = float(Fraction(near) / abs(mid))
+            except OverflowError:
+                rel = math.inf
+        return {"abs_error": near, "rel_error": rel, "ulp": ulps}
 
     def _enclosure(self, row: int, k: int) -> Enclosure:
         if not np.isfinite(self.rad[row, k]):  # not decided on the fast path: only arb knows
@@ -162,6 +197,46 @@ class ResultTable(Sequence[OutputResult]):
         for i in self.objects:  # decided with arb: their enclosures already hold the digits
             flat[i] = False
         return [int(r) for r in np.flatnonzero(wide.any(axis=1))]
+
+    def error_upper_ulp(self) -> np.ndarray:
+        """``(N, k)`` upper bounds of every error in ulps (a little generous): the distance plus the
+        width of the fast enclosure, or the error itself where arb measured it."""
+        f = self.floats
+        with np.errstate(all="ignore"):
+            unit = np.where(f["ulp"] > 0, f["abs_error"] / f["ulp"], np.nan)
+            if self.dtype is not None:
+                unit = ulp_array(self.hi, self.lo, self.dtype)
+            upper = (f["ulp"] + 2 * self.rad / unit) * (1 + 2.0**-40)
+        upper = np.where(np.isfinite(self.rad), upper, f["ulp"])
+        flat = upper.reshape(-1)
+        for i in self.objects:
+            flat[i] = f["ulp"].reshape(-1)[i]
+        return np.where(np.isnan(upper), np.inf, upper)
+
+    @property
+    def can_refine(self) -> bool:
+        """Whether the rows' arb enclosures can be fetched (a table made by a check can)."""
+        return self._refine is not None
+
+    def uncertain(self, i: int, digits: int = 3) -> bool:
+        """Whether result ``i``'s fast enclosure is too wide to certify ``digits`` digits of its error."""
+        row, k = divmod(int(i), self.shape[1])
+        if i in self.objects or row in self._refined or not math.isfinite(self.rad[row, k]):
+            return False
+        return not 2 * self.rad[row, k] <= 0.5 * 10.0**-digits * self.floats["abs_error"][row, k]
+
+    def certify_errors(self, indices: Sequence[int] | np.ndarray, digits: int = 3) -> None:
+        """Fetch the arb enclosures of the rows among ``indices`` (flat result indices) whose fast
+        enclosure is too wide to certify ``digits`` significant digits of the error: wider than
+        ``10**-digits / 2`` of it, or the float inside it (an error of 0 only to its width)."""
+        K = self.shape[1]
+        rows = sorted({int(i) // K for i in indices})
+        if not rows or self._refine is None:
+            return
+        f = self.floats
+        with np.errstate(all="ignore"):
+            wide = ~(2 * self.rad[rows] <= 0.5 * 10.0**-digits * f["abs_error"][rows]) & np.isfinite(self.rad[rows])
+        self.prefetch([r for r, w in zip(rows, wide.any(axis=1)) if w])
 
     def not_ok(self) -> np.ndarray:
         """The flat indices of the results that are not ``ok``, in order."""
@@ -219,7 +294,7 @@ class CheckReport:
 
     def __post_init__(self) -> None:
         if not isinstance(self.results, ResultTable):
-            table = ResultTable(self.y)
+            table = ResultTable(self.y, dtype=self.dtype)
             table.set_results(list(self.results))
             object.__setattr__(self, "results", table)
 
@@ -247,20 +322,48 @@ class CheckReport:
 
     @property
     def max_ulp(self) -> float:
-        return float(np.max(self.table.floats["ulp"]))
+        """The largest error in ulps: the :attr:`worst` result's."""
+        return float(self.worst.ulp)
 
     @property
     def worst(self) -> OutputResult:
-        """The result farthest from its exact value in ulps (ties: the first)."""
-        return self.table[self.table.argmax(self.table.floats["ulp"])]
+        """The result farthest from its exact value in ulps (ties: the first), certified to three
+        digits: among every output whose error may reach the largest one's, re-measured with arb."""
+        return self._largest(relative_to_bound=False)
 
     @property
     def tightest(self) -> OutputResult:
         """The result closest to (or farthest beyond) its sound bound: largest ulp / bound_ulp."""
-        f = self.table.floats
-        with np.errstate(all="ignore"):
-            ratio = np.where(f["bound_ulp"] > 0, f["ulp"] / f["bound_ulp"], np.inf)
-        return self.table[self.table.argmax(ratio)]
+        return self._largest(relative_to_bound=True)
+
+    def _largest(self, *, relative_to_bound: bool) -> OutputResult:
+        """The result with the largest error in ulps (or error / bound): the candidates are the
+        outputs whose upper bound reaches the largest lower bound; at most
+        :data:`_MAX_CANDIDATE_ROWS` rows of them, the likeliest first, are re-measured with arb
+        (more are left only when nearly every error is 0)."""
+        table = self.table
+        bound = table.floats["bound_ulp"].reshape(-1)
+
+        def key(ulp: np.ndarray, at: np.ndarray | slice = slice(None)) -> np.ndarray:
+            if not relative_to_bound:
+                return ulp
+            b = bound[at]
+            with np.errstate(all="ignore"):
+                return np.where(b > 0, ulp / b, np.inf)
+
+        low, high = key(table.floats["ulp"].reshape(-1)), key(table.error_upper_ulp().reshape(-1))
+        best = table.argmax(low)
+        candidates = np.flatnonzero(~(high < low[best]))
+        if table.can_refine and (len(candidates) > 1 or table.uncertain(best)):
+            K = table.shape[1]
+            likeliest = candidates[np.argsort(-np.nan_to_num(high[candidates], nan=np.inf), kind="stable")]
+            rows = set(list(dict.fromkeys(int(i) // K for i in likeliest))[:_MAX_CANDIDATE_ROWS])
+            table.prefetch(sorted(rows))
+            picked = [int(i) for i in candidates if int(i) // K in rows]  # (in flat order: ties go first)
+            if picked:
+                measured = key(np.array([table[i].ulp for i in picked]), np.array(picked))
+                best = picked[table.argmax(np.asarray(measured))]
+        return table[best]
 
     def counts(self) -> dict[str, int]:
         """How many outputs got each verdict (``ok``, ``suspicious``, ``failed``, ``undecided``)."""
@@ -273,7 +376,12 @@ class CheckReport:
                 "probabilistic": _median_ratio(f["prob_bound_ulp"], f["ulp"])}
 
     def to_json(self, *, results: bool = True) -> dict[str, Any]:
-        """``{"ok", "results": [...], "max_ulp", ...}``; indices in it are 1-based."""
+        """``{"ok", "results": [...], "max_ulp", ...}``; indices in it are 1-based.
+
+        ``abs_error``, ``rel_error`` and ``ulp`` are distances to the nearest point of the exact
+        value's enclosure: lower bounds of the errors, within twice its ``radius`` of them."""
+        if results:  # first: the summaries then read the same re-measured rows as the list
+            self.table.prefetch(self.table.rows_needing_digits(self.digits))  # arb rows in batches
         worst, tight = self.worst, self.tightest
         doc: dict[str, Any] = {
             "ok": self.ok,
@@ -296,6 +404,5 @@ class CheckReport:
             "tightest": tight.to_json(self.digits),
         }
         if results:
-            self.table.prefetch(self.table.rows_needing_digits(self.digits))  # arb rows in batches
             doc["results"] = [r.to_json(self.digits) for r in self.results]
         return doc

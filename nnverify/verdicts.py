@@ -38,7 +38,8 @@ from nnverify.model import Activation
 from nnverify.status import Verdict, json_float
 
 __all__ = ["OutputResult", "ball_verdict", "exact_verdict", "PROBABILISTIC_MODEL", "VERDICT_CODES", "ArrayVerdicts",
-           "array_verdicts", "meaningless_bounds", "proves_nothing", "strict_ok", "ulp_array"]
+           "array_verdicts", "error_ulp_range", "meaningless_bounds", "proves_nothing", "spans_binades", "strict_ok",
+           "ulp_array"]
 
 #: The probabilistic tier's model, as reports and JSON state it.
 PROBABILISTIC_MODEL = ("rounding errors of the weighted sums independent, mean zero, |delta| <= u "
@@ -157,6 +158,37 @@ def _tiers(near: Any, far: Any, total: Any, prob_total: Any) -> tuple[Verdict, V
     return sound, prob
 
 
+def spans_binades(exact: Enclosure, dtype: np.dtype) -> bool:
+    """Whether the ulp of ``dtype`` differs across the enclosure (it contains a power of two): a
+    tolerance in ulps of the exact value is then known only to a factor of 2, and no verdict that
+    uses one is certain until the ball is narrower."""
+    lo, hi = exact.lower, exact.upper
+    if lo == hi:
+        return False
+    small = Fraction(0) if lo <= 0 <= hi else min(abs(lo), abs(hi))
+    return ulp_of(small, dtype) != ulp_of(max(abs(lo), abs(hi)), dtype)
+
+
+def error_ulp_range(r: OutputResult, dtype: Any) -> tuple[float, float]:
+    """Floats ``(lo, hi)`` with the true error of ``r`` in ulps of its exact value in ``[lo, hi]``:
+    the nearest and the farthest point of its enclosure, in the largest and the smallest ulp over
+    it, rounded outward (``(inf, inf)`` for a NaN or infinite value)."""
+    if not math.isfinite(r.value):
+        return math.inf, math.inf
+    lo, hi, v = r.exact.lower, r.exact.upper, Fraction(r.value)
+    near, far = max(lo - v, v - hi, Fraction(0)), max(abs(v - lo), abs(v - hi))
+    small = Fraction(0) if lo <= 0 <= hi else min(abs(lo), abs(hi))
+    unit_min, unit_max = ulp_of(small, dtype), ulp_of(max(abs(lo), abs(hi)), dtype)
+    low, high = near / unit_max, far / unit_min
+    f = _to_float(low)
+    if math.isfinite(f) and Fraction(f) > low:
+        f = math.nextafter(f, -math.inf)
+    g = _to_float(high)
+    if math.isfinite(g) and Fraction(g) < high:
+        g = math.nextafter(g, math.inf)
+    return f, g
+
+
 def _with_tolerance(bound: float, tolerance: float, unit: float) -> float:
     if not tolerance:
         return bound
@@ -169,6 +201,8 @@ def ball_verdict(row: int, k: int, exact: Enclosure, y_ball: arb, prec: int, val
     """The verdicts decided in ball arithmetic (10x cheaper than rationals), or None when the
     balls cannot decide them and :func:`exact_verdict` must compare exact rationals."""
     if not (math.isfinite(value) and math.isfinite(bound_abs) and math.isfinite(prob_abs)):
+        return None
+    if tolerance_ulp and spans_binades(exact, dtype):  # the tolerance's ulp is not known: exact_verdict
         return None
     mid = exact.mid
     unit_f = float(ulp_of(mid, dtype))  # a power of two, exactly a float (>= the smallest subnormal)
@@ -222,6 +256,10 @@ def exact_verdict(row: int, k: int, exact: Enclosure, value: float, bound_abs: f
             sound = Verdict.OK if exact_value else Verdict.UNDECIDED
         if prob_total is None:
             prob = Verdict.OK if exact_value else Verdict.UNDECIDED
+        if tolerance_ulp and not exact_value and spans_binades(exact, dtype):
+            # the tolerance, in ulps of the exact value, is known only to a factor of 2: undecided,
+            # so a higher precision narrows the ball to one side of the power of two
+            sound = prob = Verdict.UNDECIDED
     if near is None:
         abs_err = rel_err = ulps = math.inf
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -90,19 +91,39 @@ def _g(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-def _row(r: OutputResult, digits: int, who: str) -> str:
+def _outward(v: float, up: bool) -> str:
+    """``v`` to 3 significant digits, rounded down or up (an end of an interval that must hold it)."""
+    if not math.isfinite(v) or v == 0:
+        return _g(v)
+    e = math.floor(math.log10(abs(v))) - 2
+    d = Decimal(v).scaleb(-e).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    return _g(float(d.scaleb(e)))
+
+
+def _error(r: OutputResult, dtype: np.dtype) -> str:
+    """The error in ulps as printed: a number when every error the enclosure allows rounds to it at
+    3 digits, else an interval holding them all (an undecided output, a ball too wide)."""
+    from nnverify.verdicts import error_ulp_range  # (the oracle's module: loaded by then)
+
+    lo, hi = error_ulp_range(r, dtype)
+    if _g(lo) == _g(hi):
+        return _g(lo)
+    return f"[{_outward(lo, False)}, {_outward(hi, True)}]"
+
+
+def _row(r: OutputResult, digits: int, who: str, dtype: np.dtype) -> str:
     value = np.format_float_positional(r.value, unique=True, trim="-") if math.isfinite(r.value) \
         and 1e-4 <= abs(r.value) < 1e16 else repr(r.value)
     return (
         f"  y{r.output + 1:<3} exact {r.exact.digits(digits)} (± {r.exact.rad_text(2)})  "
-        f"{who} {value}  error {_g(r.ulp)} ulp  bound {_g(r.bound_ulp)} ulp "
+        f"{who} {value}  error {_error(r, dtype)} ulp  bound {_g(r.bound_ulp)} ulp "
         f"(prob. {_g(math.inf if r.prob_bound_ulp is None else r.prob_bound_ulp)})  "
         f"{r.status}"
     )
 
 
-def _where(r: OutputResult) -> str:
-    return f"input {r.input + 1}, y{r.output + 1}: {_g(r.ulp)} ulp (bound {_g(r.bound_ulp)} ulp)"
+def _where(r: OutputResult, dtype: np.dtype) -> str:
+    return f"input {r.input + 1}, y{r.output + 1}: {_error(r, dtype)} ulp (bound {_g(r.bound_ulp)} ulp)"
 
 
 def _wants_predictions(network: Network, inputs: Inputs) -> bool:
@@ -174,6 +195,7 @@ def _print_outputs(report: CheckReport, preds: Predictions | None, inputs: Input
     table = report.table
     if listing:
         table.prefetch(table.rows_needing_digits(args.digits))  # the exact digits shown, in one batch
+        table.certify_errors(range(N * K))  # and three digits of each error
         for i in range(N):
             xs = report.x[i]
             shown = ", ".join(np.format_float_positional(v, unique=True, trim="-") for v in xs[:6])
@@ -181,15 +203,16 @@ def _print_outputs(report: CheckReport, preds: Predictions | None, inputs: Input
             where = "" if inputs.index is None else f" (#{int(inputs.index[i])} of {inputs.source})"
             print(f"input {i + 1}{where}: x = [{shown}{more}]")
             for k in range(K):
-                print(_row(table[i * K + k], args.digits, who))
+                print(_row(table[i * K + k], args.digits, who, report.dtype))
             if preds is not None:
                 print(_prediction_row(preds.rows[i]))
     else:
         bad = table.not_ok()
         table.prefetch(sorted({int(i) // K for i in bad[:20]}))
+        table.certify_errors(bad[:20])
         for r in (table[int(i)] for i in bad[:20]):
             print(f"input {r.input + 1}:")
-            print(_row(r, args.digits, who))
+            print(_row(r, args.digits, who, report.dtype))
         if len(bad) > 20:
             print(f"... and {len(bad) - 20} more outputs not ok (--json or --all lists them)")
 
@@ -308,8 +331,8 @@ def _print_text(report: CheckReport, preds: Predictions | None, inputs: Inputs, 
           f"{counts['suspicious']} suspicious, {counts['failed']} failed, {counts['undecided']} undecided"
           + (f" (precision raised to {report.max_prec_used} bits)" if report.max_prec_used > prec else ""))
     print(f"median bound / median error: sound {_g(ratios['sound'])}, probabilistic {_g(ratios['probabilistic'])}")
-    print(f"worst error: {_where(report.worst)}")
-    print(f"closest to its bound: {_where(report.tightest)}")
+    print(f"worst error: {_where(report.worst, report.dtype)}")
+    print(f"closest to its bound: {_where(report.tightest, report.dtype)}")
     if preds is not None:
         for line in prediction_lines(preds, inputs, report.dtype):
             print(line)
@@ -324,15 +347,15 @@ def _verdict(report: CheckReport, counts: dict[str, int], p: float, sound_only: 
     if counts["undecided"]:
         undecided = [r for r in report.results if r.status == "undecided"]
         if any(not math.isfinite(r.bound_abs) for r in undecided):
-            return ("verdict: FAILED — some verdicts stayed undecided: no finite bound (a value that may "
+            return ("verdict: NOT VERIFIED — some verdicts stayed undecided: no finite bound (a value that may "
                     "overflow the float range, which the rounding model leaves out)")
         from nnverify.verdicts import proves_nothing
 
         out = report.network.activations[-1]
         if any(proves_nothing(r, out) for r in undecided):
-            return (f"verdict: FAILED — some verdicts stayed undecided: their bound is as wide as {out.value}'s "
+            return (f"verdict: NOT VERIFIED — some verdicts stayed undecided: their bound is as wide as {out.value}'s "
                     "range, so it proves nothing (only a result equal to the exact value passes there)")
-        return "verdict: FAILED — some verdicts stayed undecided at --max-prec"
+        return "verdict: NOT VERIFIED — some verdicts stayed undecided at --max-prec"
     n = counts["suspicious"]
     if sound_only:
         return (f"verdict: ok (sound only) — every output is within its sound bound; {n} outside the "

@@ -88,6 +88,8 @@ def verification_section(data: ReportData, words: Words, *, closed: bool) -> lis
     st = data.student
     dt = np.dtype(data.check.dtype)
     many = data.inputs.values.shape[0] > 1
+    if report is not None:  # three certified digits of each error shown
+        report.table.certify_errors(range(min(MAX_TABLE_ROWS, len(report.results))))
     results = list(report.results) if report is not None else []
     rows_of = list(st.rows) if st is not None else list(range(data.inputs.values.shape[0]))
     prob = _has_prob(results)
@@ -177,10 +179,12 @@ def summary_table_section(data: ReportData, words: Words) -> list[Block]:
         "col_numpy_short", "col_ulp", "col_sound", "col_verdict"))
     by_row: dict[int, list[Any]] = {}
     rows_of = list(data.student.rows) if data.student is not None else list(range(N))
+    limit = MAX_TABLE_ROWS if data.predictions is None else MAX_SUMMARY_ROWS_WITH_PREDICTIONS
+    if report is not None:  # three certified digits of each error shown
+        report.table.certify_errors(range(min(limit * K, len(report.results))))
     for r in (report.results if report is not None else ()):
         by_row.setdefault(rows_of[r.input], []).append(r)
     body = []
-    limit = MAX_TABLE_ROWS if data.predictions is None else MAX_SUMMARY_ROWS_WITH_PREDICTIONS
     for row in sorted(by_row)[:limit]:
         res = by_row[row]
         worst = max(res, key=lambda r: r.ulp)
