@@ -40,7 +40,15 @@ def _check_finite_array(arr: np.ndarray, source: str) -> np.ndarray:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise InputsError(f"{source}: has shape {arr.shape}; expected (N, n) with N, n >= 1")
+    wide = arr
     arr = arr.astype(np.float64)
+    if wide.dtype.kind in "iu" or wide.dtype.itemsize > 8:  # integers, long doubles: exact only if they fit
+        with np.errstate(all="ignore"):
+            lost = np.isfinite(arr) & (arr.astype(wide.dtype) != wide)
+        if lost.any():
+            i, j = (int(v) for v in np.argwhere(lost)[0])
+            raise InputsError(f"{source}: row {i}, value {j} is {wide[i, j]!r}, which float64 cannot hold "
+                              "exactly; give float64 or float32 inputs")
     bad = ~np.isfinite(arr)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])

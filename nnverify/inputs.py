@@ -6,6 +6,7 @@ rounded from it straight to the dtype in use (never through float64 first).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -92,6 +93,19 @@ class Inputs:
         return int(self.values.shape[0])
 
 
+def _cell_text(cell: str | int | float) -> str:
+    """A cell's literal text: text as given, an int exactly, a float as the rational it is (its
+    shortest repr where that says the same, else ``p/q``: a float is a binary number, and 0.1 is
+    not 1/10)."""
+    if isinstance(cell, str):
+        return cell.strip()
+    if isinstance(cell, int) or not math.isfinite(cell):
+        return str(cell)
+    short = repr(cell)
+    exact = Fraction(cell)
+    return short if Fraction(short) == exact else f"{exact.numerator}/{exact.denominator}"
+
+
 def inputs_from_cells(rows: list[list[Any]], source: str) -> Inputs:
     """Inputs from rows of number cells (text or numbers), each kept as its literal text."""
     if not rows:
@@ -108,13 +122,14 @@ def inputs_from_cells(rows: list[list[Any]], source: str) -> Inputs:
         for j, cell in enumerate(row):
             if isinstance(cell, bool) or not isinstance(cell, (str, int, float)):
                 raise InputsError(f"{source}: row {i}, value {j} is {cell!r}; expected a number")
+            text = _cell_text(cell)
             try:
-                q = parse_literal(str(cell))
+                q = parse_literal(text)
             except ValueError as exc:
                 raise InputsError(f"{source}: row {i}, value {j}: {exc}") from None
             if not np.isfinite(round_to_dtype(q, np.float64)):
                 raise InputsError(f"{source}: row {i}, value {j} is {cell}, which overflows float64")
-            trow.append(str(cell).strip())
+            trow.append(text)
         text_rows.append(tuple(trow))
     values = np.array(
         [[float(literal_to_float(t, np.float64)) for t in r] for r in text_rows]
