@@ -155,6 +155,15 @@ def _rows_text(rows: tuple[int, ...], inputs: Inputs, limit: int = 20) -> str:
             f"({len(rows)} in all; {source} --indices {where} {which})")
 
 
+def _exact_class(p: Prediction) -> str:
+    """The exact top-1 class where the enclosures decide it (the float's, and where they differ)."""
+    if p.exact_predicted is None:
+        return f"{p.predicted} by the float; the exact top-1 is not decided"
+    if p.exact_predicted != p.predicted:
+        return f"{p.exact_predicted}; the float says {p.predicted}"
+    return str(p.predicted)
+
+
 def _prediction_row(p: Prediction) -> str:
 
     label = "" if p.label is None else f", label {p.label}"
@@ -182,7 +191,7 @@ def prediction_lines(preds: Predictions, inputs: Inputs, dtype: object) -> list[
     small = preds.smallest_margin
     if small is not None and small.margin is not None:
         lines.append(f"smallest exact margin (top-1 minus top-2 output): {small.margin.digits(6)} "
-                     f"at input {small.input + 1} (class {small.predicted}"
+                     f"at input {small.input + 1} (class {_exact_class(small)}"
                      + ("" if small.label is None else f", label {small.label}") + ")")
     return lines
 
