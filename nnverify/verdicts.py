@@ -37,9 +37,9 @@ from nnverify.certified.ddouble import DD
 from nnverify.model import Activation
 from nnverify.status import Verdict, json_float
 
-__all__ = ["OutputResult", "ball_verdict", "exact_verdict", "PROBABILISTIC_MODEL", "VERDICT_CODES", "ArrayVerdicts",
-           "array_verdicts", "error_ulp_range", "meaningless_bounds", "proves_nothing", "spans_binades", "strict_ok",
-           "ulp_array"]
+__all__ = ["OutputResult", "ball_verdict", "exact_verdict", "PROBABILISTIC_MODEL", "VERDICT_CODES",
+           "ArrayVerdicts", "array_verdicts", "error_abs_range", "error_ulp_range", "meaningless_bounds",
+           "proves_nothing", "spans_binades", "strict_ok", "ulp_array"]
 
 #: The probabilistic tier's model, as reports and JSON state it.
 PROBABILISTIC_MODEL = ("rounding errors of the weighted sums independent, mean zero, |delta| <= u "
@@ -179,7 +179,19 @@ def error_ulp_range(r: OutputResult, dtype: Any) -> tuple[float, float]:
     near, far = max(lo - v, v - hi, Fraction(0)), max(abs(v - lo), abs(v - hi))
     small = Fraction(0) if lo <= 0 <= hi else min(abs(lo), abs(hi))
     unit_min, unit_max = ulp_of(small, dtype), ulp_of(max(abs(lo), abs(hi)), dtype)
-    low, high = near / unit_max, far / unit_min
+    return _outward(near / unit_max, far / unit_min)
+
+
+def error_abs_range(r: OutputResult) -> tuple[float, float]:
+    """Floats ``(lo, hi)`` with the true absolute error of ``r`` in ``[lo, hi]`` (see :func:`error_ulp_range`)."""
+    if not math.isfinite(r.value):
+        return math.inf, math.inf
+    lo, hi, v = r.exact.lower, r.exact.upper, Fraction(r.value)
+    return _outward(max(lo - v, v - hi, Fraction(0)), max(abs(v - lo), abs(v - hi)))
+
+
+def _outward(low: Fraction, high: Fraction) -> tuple[float, float]:
+    """``low`` rounded down and ``high`` rounded up to floats (``inf`` beyond the range)."""
     f = _to_float(low)
     if math.isfinite(f) and Fraction(f) > low:
         f = math.nextafter(f, -math.inf)

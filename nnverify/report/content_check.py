@@ -24,6 +24,7 @@ from nnverify.report.lang import Words
 from nnverify.report.numbers import format_bound, format_number
 from nnverify.report.plots import activation_plot, ulp_histogram
 from nnverify.report.tables import MAX_SUMMARY_ROWS_WITH_PREDICTIONS, MAX_TABLE_ROWS, TEST_STATUSES, TestSummary
+from nnverify.verdicts import error_abs_range, error_ulp_range
 
 __all__ = ["verification_section", "summary_table_section", "plots_section", "tests_section",
            "weights_section", "status_of"]
@@ -82,6 +83,16 @@ def _links(data: ReportData, k: int, closed: bool) -> list[Inline]:
     return refs
 
 
+def _error(r: Any, dt: np.dtype, digits: int, *, ulps: bool) -> str:
+    """An error as the report prints it: a number where every error the enclosure allows rounds
+    to it at ``digits`` figures, else an upper bound (rounded up), never a 0 that is not one."""
+    low, high = error_ulp_range(r, dt) if ulps else error_abs_range(r)
+    shown = format_number(low, digits)
+    if shown.latex == format_number(high, digits).latex:  # (a NaN or infinite value: both inf)
+        return shown.latex
+    return r"\le " + format_bound(high, digits).latex  # (an unbounded ball: "\le \infty")
+
+
 def verification_section(data: ReportData, words: Words, *, closed: bool) -> list[Block]:
     """The full verification table: one row per (input, output), linked to the derivation."""
     report = data.table_check
@@ -113,7 +124,7 @@ def verification_section(data: ReportData, words: Words, *, closed: bool) -> lis
         exact = ball_significant(data.y_balls[row][r.output], data.settings.digits)
         cells: list[Cell] = ([(Text(str(row + 1)),)] if many else []) + [
             tuple(name), _m(exact.latex), _m(_float_latex(r.value, dt)),
-            _m(format_number(r.abs_error, 2).latex), _m(format_number(r.ulp, 3).latex),
+            _m(_error(r, dt, 2, ulps=False)), _m(_error(r, dt, 3, ulps=True)),
             _m(format_bound(r.bound_ulp).latex)]
         if prob:
             p = getattr(r, "prob_bound_ulp", None)
@@ -160,7 +171,7 @@ def verdict_line(report: CheckReport, words: Words, rows_of: Sequence[int] | Non
     extra = (words.say("count_suspicious", n=counts["suspicious"]) if counts.get("suspicious") else ())
     return words.say(
         "verdict_line", n=len(report.results), ok=counts.get("ok", 0), failed=counts.get("failed", 0),
-        undecided=counts.get("undecided", 0), worst=format_number(worst.ulp, 3).latex, row=row,
+        undecided=counts.get("undecided", 0), worst=_error(worst, np.dtype(report.dtype), 3, ulps=True), row=row,
         out=output_name(worst.output + 1),
         bound=format_bound(max(r.bound_ulp for r in report.results)).latex) + extra
 
@@ -195,7 +206,7 @@ def summary_table_section(data: ReportData, words: Words) -> list[Block]:
         exact = ball_significant(data.y_balls[row][worst.output], min(data.settings.digits, 12))
         label: tuple[Cell, ...] = ((Text(str(int(labels[row]))),),) if labels is not None else ()
         body.append(((Text(str(row + 1)),), *label, _m(str(cls)), _m(output_name(worst.output + 1)),
-                     _m(exact.latex), _m(_float_latex(worst.value, dt)), _m(format_number(worst.ulp, 3).latex),
+                     _m(exact.latex), _m(_float_latex(worst.value, dt)), _m(_error(worst, dt, 3, ulps=True)),
                      _m(format_bound(worst.bound_ulp).latex), _verdict(verdict, words)))
     out.append(Table("r" + ("r" if labels is not None else "") + "rlllrrl", header, tuple(body)))
     if N > limit:

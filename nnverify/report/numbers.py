@@ -169,7 +169,8 @@ def format_number(value: Fraction | float | int, digits: int = 8) -> Number:
         value: an exact rational, a float (taken at its exact value) or an int.
         digits: significant figures kept (>= 1); trailing zeros are trimmed.
 
-    Magnitudes in [10^-3, 10^6) are positional (``0.57444252``, ``1.1``); others use
+    Magnitudes in [10^-3, 10^6) are positional (``0.57444252``, ``1.1``, an exact ``1100``); others,
+    and rounded values that would need zeros they do not have (``18014.7`` at 2 figures), use
     ``m \\times 10^{e}`` (``1 \\times 10^{-4}``). Zero prints as ``0``; a non-finite float as
     ``\\infty``, ``-\\infty`` or ``\\mathrm{NaN}``.
 
@@ -190,5 +191,7 @@ def format_number(value: Fraction | float | int, digits: int = 8) -> Number:
     mantissa, exponent, exact = round_significant(q, digits)
     sign = "-" if q < 0 else ""
     rounded = Fraction(mantissa) * Fraction(10) ** exponent
-    body = mantissa_latex(mantissa, exponent, scientific=not SCI_LOW <= rounded < SCI_HIGH)
+    # a rounded value never shows zeros it does not have (18014.7 at 2 figures: 1.8 x 10^4, not 18000)
+    scientific = not SCI_LOW <= rounded < SCI_HIGH or (exponent > 0 and not exact)
+    body = mantissa_latex(mantissa, exponent, scientific=scientific)
     return Number(sign + body, bool(sign), exact)

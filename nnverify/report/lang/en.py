@@ -30,8 +30,8 @@ STRINGS: dict[str, str] = {
     "derive_which": "The derivation follows input @k.",
     # -- the network drawn -----------------------------------------------------------------
     "h_network": "The network",
-    "network_intro": "Units show their weighted sum $a$ and output $z$ for input @k (4 significant "
-                     "digits; the certified values follow). The edge from unit $i$ to unit $j$ of "
+    "network_intro": "Units show their weighted sum $a$ and output $z$ for input @k (4 decimal "
+                     "places; the certified values follow). The edge from unit $i$ to unit $j$ of "
                      "layer $l$ carries the book's $w^{(l)}_{ji}$, receiving unit first, as in the "
                      "book's figures; the bias units 1 carry $b^{(l)}_j$.",
     "dense_legend": "Edges: red positive, blue negative; line width proportional to $|w|$ within a "
