@@ -536,3 +536,21 @@ def test_the_median_looseness_claims_only_its_two_figures(mnist_md: str) -> None
     median = F(float(np.median(ratios)))
     assert 1000 < median < 1200  # the report's own figure, whatever its text
     assert holds(m.group(1), median), (m.group(1), float(median))
+
+
+def test_the_histogram_title_is_the_certified_largest_error() -> None:
+    """The ULP histogram's title ("largest error: X ulp") once took the largest of the errors' lower
+    bounds; it is now the certified worst error, as the verdict line prints it, and a title given
+    is the one used.
+
+    Teeth: ``ulp_histogram`` ignoring ``worst_latex`` fails the second assertion.
+    """
+    from nnverify.report.plots import ulp_histogram
+
+    net = Network((Layer(np.array([[2.0**-100]]), np.array([1.0]), Activation.IDENTITY),))
+    rep = build_report(net, parse_x(repr(2.0**-100)), QUICK)
+    md = rep.markdown()
+    largest = re.search(r"Largest error: \$([^$]*)\$ ulp", md)
+    assert largest and largest.group(1) != "0", md[-400:]
+    tikz, _ = ulp_histogram([0.0, 0.5], dtype_name="float64", words=words_for("en"), worst_latex=r"\le 3")
+    assert r"largest error: $\le 3$ ulp" in tikz

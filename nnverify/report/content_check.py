@@ -253,7 +253,8 @@ def plots_section(data: ReportData, words: Words) -> list[Block]:
                      else words.say("verified_where"))
             out.append(Para(words.say("hist_intro", dtype=str(np.dtype(s.dtype)), n=s.x.shape[0],
                                       outputs=len(ulps)) + where))
-            tikz, svg = ulp_histogram(ulps, dtype_name=str(np.dtype(s.dtype)), words=words)
+            tikz, svg = ulp_histogram(ulps, dtype_name=str(np.dtype(s.dtype)), words=words,
+                                      worst_latex=_error(s.worst, np.dtype(s.dtype), 3, ulps=True))
             out.append(Figure(tikz, svg, words.word("alt_histogram")))
             if s is data.samples:
                 out.append(Para(verdict_line(s, words)))

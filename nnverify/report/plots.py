@@ -193,7 +193,7 @@ def histogram_bins(values: Sequence[float]) -> tuple[list[float], list[int]]:
 
 
 def ulp_histogram(values: Sequence[float], *, dtype_name: str, words: Words,
-                  width_cm: float = 12.0) -> tuple[str, str]:
+                  width_cm: float = 12.0, worst_latex: str | None = None) -> tuple[str, str]:
     """The distribution of ULP errors: (pgfplots ``ybar interval``, SVG bars).
 
     Args:
@@ -201,17 +201,20 @@ def ulp_histogram(values: Sequence[float], *, dtype_name: str, words: Words,
         dtype_name: the float type the errors are measured in (axis label).
         words: the report's language (title, axis labels).
         width_cm: the plot's width in the PDF.
+        worst_latex: the largest error as certified (default: the largest of ``values``, which are
+            lower bounds of the errors, to 3 figures).
     """
     edges, counts = histogram_bins(values)
     coords = " ".join(f"({_f(e, 2)},{c})" for e, c in zip(edges, counts + [0]))
-    worst = format_number(float(max(values)), 3) if len(values) else format_number(0)
-    title = words.word("hist_title", worst=worst.latex.replace(r" \times 10^{", "e").rstrip("}"))
+    if worst_latex is None:
+        worst_latex = (format_number(float(max(values)), 3) if len(values) else format_number(0)).latex
+    title = words.word("hist_title", worst=worst_latex.replace(r" \times 10^{", "e").rstrip("}"))
     xlabel = words.word("hist_x", dtype=dtype_name)
     ylabel = words.word("hist_y")
     tikz = "\n".join([
         r"\begin{tikzpicture}", r"\begin{axis}[",
         f"  width={_f(width_cm, 1)}cm, height=5.5cm, ybar interval, ymin=0,",
-        f"  title={{{words.word('hist_title', worst='$' + worst.latex + '$')}}}, title style={{font=\\small}},",
+        f"  title={{{words.word('hist_title', worst='$' + worst_latex + '$')}}}, title style={{font=\\small}},",
         f"  xlabel={{{xlabel}}}, ylabel={{{ylabel}}},",
         r"  tick label style={font=\scriptsize}, label style={font=\small},",
         r"  x tick label as interval=false, grid=major, grid style={black!12},",
