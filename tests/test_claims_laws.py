@@ -17,12 +17,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from bounds_helpers import forward_with
 
 import nnverify
 from nnverify import Layer, Network, forward
 from nnverify.compare import check
 from nnverify.model import Activation
-from nnverify.numeric import activate
 from nnverify.predictions import predictions
 from nnverify.suite import LawBroken, SuiteConfig
 from nnverify.suite.laws.base import Recorder, activation_network
@@ -70,22 +70,6 @@ SUMS: dict[str, Sum] = {
     "sorted negative-first": lambda z, W, b: _sorted_sum(z, W, b, False),
     "float64-accumulated": _f64,
 }
-
-
-def forward_with(weighted_sum: Sum, *, weights: Callable[[np.ndarray], np.ndarray] | None = None) -> Fwd:
-    """A forward pass whose weighted sums are ``weighted_sum`` (weights first through ``weights``)."""
-
-    def fwd(net: Network, x: np.ndarray) -> np.ndarray:
-        z = np.atleast_2d(x).astype(net.dtype)
-        for layer in net.layers:
-            W, b = layer.W, layer.b
-            if weights is not None:
-                W, b = weights(W), weights(b)
-            with np.errstate(all="ignore"):
-                z = activate(layer.activation, weighted_sum(z, W, b).astype(net.dtype))
-        return z
-
-    return fwd
 
 
 CORRECT: dict[str, Fwd] = {name: forward_with(f) for name, f in SUMS.items()}

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from flint import arb, arb_mat, ctx
+from test_report_digits import parse_printed
 
 from nnverify.cli import main
 from nnverify.inputs import parse_x
@@ -164,18 +165,9 @@ def significant(x: arb | Fraction | float, digits: int) -> str:
     return sign + m[0] + ("." + m[1:] if len(m) > 1 else "") + f" \\times 10^{{{e + len(str(n)) - 1}}}"
 
 
-_NUM = re.compile(r"^(-?)(\d+)(?:\.(\d+))?(?: \\times 10\^\{(-?\d+)\})?$")
-
-
 def claimed(latex: str) -> tuple[Fraction, Fraction]:
     """The value of a printed number and half a unit of its last printed figure (what it claims)."""
-    m = _NUM.match(latex)
-    assert m, f"not a number: {latex!r}"
-    sign, whole, frac, exp = m.groups()
-    frac = frac or ""
-    e = int(exp or 0) - len(frac)
-    value = F(int(whole + frac)) * F(10) ** e
-    return (-value if sign else value), F(10) ** e / 2
+    return parse_printed(latex)
 
 
 def holds(latex: str, true: Fraction) -> bool:

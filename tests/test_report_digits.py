@@ -22,7 +22,7 @@ from nnverify.report.numbers import Number
 _NUM = re.compile(r"^(-?)(\d+)(?:\.(\d+))?(?: \\times 10\^\{(-?\d+)\})?$")
 
 
-def _parse(latex: str) -> tuple[Fraction, Fraction]:
+def parse_printed(latex: str) -> tuple[Fraction, Fraction]:
     """The value of a printed number and half a unit of its last printed place."""
     m = _NUM.match(latex)
     assert m, f"not a number: {latex!r}"
@@ -39,8 +39,8 @@ def certified_by(num: Number, x: arb) -> bool:
     lo, hi = mid - rad, mid + rad
     if num.interval:
         a, b = num.latex.strip("[]").split(", ")
-        return _parse(a)[0] <= lo and hi <= _parse(b)[0]
-    value, half = _parse(num.latex)
+        return parse_printed(a)[0] <= lo and hi <= parse_printed(b)[0]
+    value, half = parse_printed(num.latex)
     if num.exact and not (lo == hi == value):
         return False
     return value - half <= lo and hi <= value + half
