@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -38,8 +39,8 @@ from nnverify.model import Activation
 from nnverify.status import Verdict, json_float
 
 __all__ = ["OutputResult", "ball_verdict", "exact_verdict", "PROBABILISTIC_MODEL", "VERDICT_CODES",
-           "ArrayVerdicts", "array_verdicts", "error_abs_range", "error_ulp_range", "meaningless_bounds",
-           "proves_nothing", "spans_binades", "strict_ok", "ulp_array"]
+           "ArrayVerdicts", "array_verdicts", "error_abs_range", "error_ulp_range", "error_ulp_text",
+           "meaningless_bounds", "proves_nothing", "spans_binades", "strict_ok", "ulp_array"]
 
 #: The probabilistic tier's model, as reports and JSON state it.
 PROBABILISTIC_MODEL = ("rounding errors of the weighted sums independent, mean zero, |delta| <= u "
@@ -180,6 +181,28 @@ def error_ulp_range(r: OutputResult, dtype: Any) -> tuple[float, float]:
     small = Fraction(0) if lo <= 0 <= hi else min(abs(lo), abs(hi))
     unit_min, unit_max = ulp_of(small, dtype), ulp_of(max(abs(lo), abs(hi)), dtype)
     return _outward(near / unit_max, far / unit_min)
+
+
+def error_ulp_text(r: OutputResult, dtype: Any) -> str:
+    """The error in ulps as nnverify prints it: 3 figures where every error the enclosure allows
+    rounds to them, else an interval holding them all (``[0, 4.56e+05]`` for an undecided output)."""
+    lo, hi = error_ulp_range(r, dtype)
+    if _g3(lo) == _g3(hi):
+        return _g3(lo)
+    return f"[{_g3_outward(lo, up=False)}, {_g3_outward(hi, up=True)}]"
+
+
+def _g3(v: float) -> str:
+    return "inf" if math.isinf(v) else ("nan" if math.isnan(v) else f"{v:.3g}")
+
+
+def _g3_outward(v: float, *, up: bool) -> str:
+    """``v`` to 3 significant figures rounded down or up (an end of an interval that must hold it)."""
+    if not math.isfinite(v) or v == 0:
+        return _g3(v)
+    e = math.floor(math.log10(abs(v))) - 2
+    d = Decimal(v).scaleb(-e).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    return _g3(float(d.scaleb(e)))
 
 
 def error_abs_range(r: OutputResult) -> tuple[float, float]:

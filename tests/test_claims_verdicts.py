@@ -712,3 +712,26 @@ def test_json_max_ulp_and_worst_are_the_numbers_of_the_results_they_summarise() 
     w = doc["worst"]
     entry = doc["results"][(w["input"] - 1) * 10 + w["output"] - 1]
     assert doc["max_ulp"] >= max(ulps) and w["ulp"] == entry["ulp"], (doc["max_ulp"], max(ulps), w["ulp"])
+
+
+def test_error_text_is_a_number_only_where_the_enclosure_settles_its_three_figures() -> None:
+    """``verdicts.error_ulp_text`` (the CLI, the property suite's messages and tables, the testing
+    API): 3 figures where every error the enclosure allows rounds to them, else an interval that
+    holds them all, rounded outward.
+
+    Teeth: returning ``f"{r.ulp:.3g}"`` fails the wide case.
+    """
+    import dataclasses
+
+    from nnverify.certified import Enclosure
+    from nnverify.verdicts import error_ulp_text
+
+    net = book_network()
+    r = compare.check_outputs(net, BOOK_X[None, :], forward(net, BOOK_X[None, :]).y, progress=False).results[0]
+    u = F(1, 2**53)  # ulp of float64 in [0.25, 0.5): 2^-54; the exact value is 0.3168...
+    point = dataclasses.replace(r, exact=Enclosure(F(r.value) - 3 * u, F(r.value) - 3 * u))
+    assert error_ulp_text(point, F64) == "6"  # 3 * 2^-53 = 6 ulps of 2^-54
+    wide = dataclasses.replace(r, exact=Enclosure(F(r.value) - 3 * u, F(r.value) + u))
+    assert error_ulp_text(wide, F64) == "[0, 6]"
+    near = dataclasses.replace(r, exact=Enclosure(F(r.value) - 3 * u, F(r.value) - 3 * u + u / 10**6))
+    assert error_ulp_text(near, F64) == "6"  # the width moves the error by 2e-6 ulp: 6.00 either way

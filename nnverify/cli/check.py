@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -91,24 +90,10 @@ def _g(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-def _outward(v: float, up: bool) -> str:
-    """``v`` to 3 significant digits, rounded down or up (an end of an interval that must hold it)."""
-    if not math.isfinite(v) or v == 0:
-        return _g(v)
-    e = math.floor(math.log10(abs(v))) - 2
-    d = Decimal(v).scaleb(-e).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
-    return _g(float(d.scaleb(e)))
-
-
 def _error(r: OutputResult, dtype: np.dtype) -> str:
-    """The error in ulps as printed: a number when every error the enclosure allows rounds to it at
-    3 digits, else an interval holding them all (an undecided output, a ball too wide)."""
-    from nnverify.verdicts import error_ulp_range  # (the oracle's module: loaded by then)
+    from nnverify.verdicts import error_ulp_text  # (the oracle's module: loaded by then)
 
-    lo, hi = error_ulp_range(r, dtype)
-    if _g(lo) == _g(hi):
-        return _g(lo)
-    return f"[{_outward(lo, False)}, {_outward(hi, True)}]"
+    return error_ulp_text(r, dtype)
 
 
 def _row(r: OutputResult, digits: int, who: str, dtype: np.dtype) -> str:

@@ -51,6 +51,8 @@ class Counterexample:
     def worst_text(self) -> str:
         """The failure's own error for the table: ``1.8e+04 ulp``, ``3.2 of bound``, or the fault's kind."""
         d = self.details
+        if isinstance(d.get("ulp_text"), str):  # certified: 3 figures, or an interval
+            return f"{d['ulp_text']} ulp"
         if isinstance(d.get("ulp"), (int, float)):
             return f"{d['ulp']:.3g} ulp"
         if isinstance(d.get("of_bound"), (int, float)):
@@ -111,6 +113,8 @@ class PropertyResult:
             return self.counterexample.worst_text
         if not self.worst:
             return "-"
+        if isinstance(self.worst.get("ulp_text"), str):
+            return f"{self.worst['ulp_text']} ulp"
         if "ulp" in self.worst:
             return f"{self.worst['ulp']:.3g} ulp"
         return f"{self.worst['of_bound']:.3g} of bound"
