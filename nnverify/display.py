@@ -92,6 +92,12 @@ def _certify_shown(report: Any) -> None:
         certify(range(min(ROWS_SHOWN, len(report.results))))
 
 
+def _ulp_text(r: Any, report: Any) -> str:
+    """The certified error text where the result offers one (a check's results do)."""
+    text = getattr(r, "ulp_text", None)
+    return str(text(report.dtype)) if callable(text) else f"{r.ulp:.3g}"
+
+
 def report_html(report: Any) -> str:
     """Every output: the float, the certified exact value, the error in ulps against the bound, the verdict."""
     _certify_shown(report)
@@ -102,8 +108,8 @@ def report_html(report: Any) -> str:
     rows = []
     for r in report.results[:ROWS_SHOWN]:
         rows.append([str(r.input + 1), f"y<sub>{r.output + 1}</sub>", _e(repr(float(r.value))),
-                     _e(r.exact.digits(20)), f"{float(r.exact.rad):.1e}", f"{r.ulp:.3g}", f"{r.bound_ulp:.3g}",
-                     _word(r.status)])
+                     _e(r.exact.digits(20)), f"{float(r.exact.rad):.1e}", _e(_ulp_text(r, report)),
+                     f"{r.bound_ulp:.3g}", _word(r.status)])
     return _table(["row", "output", "float", "exact (20 digits)", "radius", "ulp", "bound (ulp)", "verdict"],
                   rows, head) + _more(len(report.results))
 
@@ -112,7 +118,7 @@ def report_latex(report: Any) -> str:
     """The outputs as ``y_k = float`` beside the exact value and the verdict (a LaTeX array)."""
     _certify_shown(report)
     lines = [f"y_{{{r.output + 1}}}^{{[{r.input + 1}]}} & {float(r.value)!r} & {r.exact.digits(20)} & "
-             f"{r.ulp:.3g} & {r.bound_ulp:.3g} & \\text{{{r.status}}}" for r in report.results[:ROWS_SHOWN]]
+             f"{_ulp_text(r, report)} & {r.bound_ulp:.3g} & \\text{{{r.status}}}" for r in report.results[:ROWS_SHOWN]]
     head = "& \\text{float} & \\text{exact} & \\text{ulp} & \\text{bound} & \\text{verdict} \\\\ \\hline "
     return "$$\\begin{array}{lrrrrl}" + head + " \\\\ ".join(lines) + "\\end{array}$$"
 

@@ -94,6 +94,10 @@ class OutputResult:
         """Within the sound bound (``ok`` or ``suspicious``): no error is proved."""
         return (self.sound_status if self.sound_status is not None else self.status) == Verdict.OK
 
+    def ulp_text(self, dtype: Any) -> str:
+        """The error in ulps of ``dtype`` as printed: certified figures, or an interval (:func:`error_ulp_text`)."""
+        return error_ulp_text(self, dtype)
+
     def to_json(self, digits: int = 20) -> dict[str, Any]:
         """JSON-ready dict; ``input`` and ``output`` are 1-based as everywhere users see them."""
         return {

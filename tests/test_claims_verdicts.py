@@ -735,3 +735,17 @@ def test_error_text_is_a_number_only_where_the_enclosure_settles_its_three_figur
     assert error_ulp_text(wide, F64) == "[0, 6]"
     near = dataclasses.replace(r, exact=Enclosure(F(r.value) - 3 * u, F(r.value) - 3 * u + u / 10**6))
     assert error_ulp_text(near, F64) == "6"  # the width moves the error by 2e-6 ulp: 6.00 either way
+
+
+def test_jupyter_shows_the_certified_error_text_not_a_lower_bound() -> None:
+    """``CheckReport._repr_html_`` / ``_repr_latex_`` (display.py): an undecided output's error is the
+    interval its enclosure allows, as the CLI prints it, not the 0 of its nearest point.
+
+    Teeth: ``f"{r.ulp:.3g}"`` in ``display.report_html`` fails.
+    """
+    net = book_network()
+    rep = compare.check_outputs(net, BOOK_X[None, :], forward(net, BOOK_X[None, :]).y, prec=16, max_prec=16,
+                                progress=False)
+    assert rep.counts()["undecided"] == 2
+    html, latex = rep._repr_html_(), rep._repr_latex_()
+    assert "[0, " in html and "[0, " in latex, html[:600]

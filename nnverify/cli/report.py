@@ -182,7 +182,7 @@ def _say(report: Any, written: Any, fmt: str, hint: str) -> None:
     total = len(results) + n_failed_calls
     whose = f"outputs of {student.spec} " if student else "outputs "
     verdict = "verified" if report.ok else "NOT verified"
-    largest = f"; largest error {check.max_ulp:.3g} ulp" if check is not None and results else ""
+    largest = f"; largest error {check.worst.ulp_text(check.dtype)} ulp" if check is not None and results else ""
     extra = f", {counts['suspicious']} suspicious" if counts.get("suspicious") else ""
     print(f"wrote {one_line(str(written.tex_path))} ({report.detail.value} report; {total} {whose}{verdict}: "
           f"{counts['ok']} ok, {counts['failed']} failed, {counts['undecided']} undecided{extra}"

@@ -291,7 +291,8 @@ def _print_table(args: argparse.Namespace, network: Any, result: Any, max_exampl
         if r.name == "worst-case" and r.worst and r.status == "passed":
             w = r.worst
             print(f"worst case found: x = {_fmt_value(w['input'])}, y{w['output']} = {w['observed']!r}, "
-                  f"exact {w['exact']}, {w['ulp']:.3g} ulp (bound {w['bound_ulp']:.3g} ulp)")
+                  f"exact {w['exact']}, {w.get('ulp_text', format(w['ulp'], '.3g'))} ulp "
+                  f"(bound {w['bound_ulp']:.3g} ulp)")
 
 
 def run(args: argparse.Namespace) -> int:
