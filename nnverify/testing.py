@@ -164,15 +164,13 @@ def _check(forward: Any, network: NetworkLike, inputs: Any, activations: Sequenc
 
 
 def _explain(report: CheckReport, label: str, x: np.ndarray) -> str:
-    from nnverify.verdicts import error_ulp_text
-
     bad = [r for r in report.results if not r.ok]
     lines = [f"{label}: {len(bad)} of {len(report.results)} outputs are not within the derived bound "
              "of the exact value"]
     for r in bad[:5]:
         where = f"row {r.input + 1} in a batch of {x.shape[0]}" if x.ndim == 2 else "one input"
         lines.append(f"  y{r.output + 1} of {where} is {float(r.value)!r}; exact {r.exact.digits(20)}, "
-                     f"{error_ulp_text(r, report.dtype)} ulp away, bound {r.bound_ulp:.3g} ulp ({r.status})")
+                     f"{r.ulp_text(report.dtype)} ulp away, bound {r.bound_ulp:.3g} ulp ({r.status})")
     if len(bad) > 5:
         lines.append(f"  ... and {len(bad) - 5} more")
     lines.append(f"  the call: x of shape {x.shape} {x.dtype} = {np.asarray(x, dtype=np.float64).tolist()!r:.400}")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -35,6 +34,7 @@ from nnverify.bounds.boxes import RANGES
 from nnverify.certified import Enclosure
 from nnverify.certified.arrays import down, up
 from nnverify.certified.ddouble import DD
+from nnverify.error_ranges import error_abs_range, error_ulp_range, error_ulp_text, float_or_inf, spans_binades
 from nnverify.model import Activation
 from nnverify.status import Verdict, json_float
 
@@ -120,14 +120,6 @@ class OutputResult:
         }
 
 
-def _to_float(q: Fraction) -> float:
-    """``q`` as a float, ``inf`` beyond the float range (a relative error near a value of 1e-400)."""
-    try:
-        return float(q)
-    except OverflowError:
-        return math.inf if q > 0 else -math.inf
-
-
 def overflow_threshold(dtype: Any) -> Fraction:
     """The smallest magnitude that rounds to infinity in ``dtype`` (round to nearest): the largest
     float plus half its ulp, ``2^(emax+1) - 2^(emax-p)``."""
@@ -163,71 +155,6 @@ def _tiers(near: Any, far: Any, total: Any, prob_total: Any) -> tuple[Verdict, V
     return sound, prob
 
 
-def spans_binades(exact: Enclosure, dtype: np.dtype) -> bool:
-    """Whether the ulp of ``dtype`` differs across the enclosure (it contains a power of two): a
-    tolerance in ulps of the exact value is then known only to a factor of 2, and no verdict that
-    uses one is certain until the ball is narrower."""
-    lo, hi = exact.lower, exact.upper
-    if lo == hi:
-        return False
-    small = Fraction(0) if lo <= 0 <= hi else min(abs(lo), abs(hi))
-    return ulp_of(small, dtype) != ulp_of(max(abs(lo), abs(hi)), dtype)
-
-
-def error_ulp_range(r: OutputResult, dtype: Any) -> tuple[float, float]:
-    """Floats ``(lo, hi)`` with the true error of ``r`` in ulps of its exact value in ``[lo, hi]``:
-    the nearest and the farthest point of its enclosure, in the largest and the smallest ulp over
-    it, rounded outward (``(inf, inf)`` for a NaN or infinite value)."""
-    if not math.isfinite(r.value):
-        return math.inf, math.inf
-    lo, hi, v = r.exact.lower, r.exact.upper, Fraction(r.value)
-    near, far = max(lo - v, v - hi, Fraction(0)), max(abs(v - lo), abs(v - hi))
-    small = Fraction(0) if lo <= 0 <= hi else min(abs(lo), abs(hi))
-    unit_min, unit_max = ulp_of(small, dtype), ulp_of(max(abs(lo), abs(hi)), dtype)
-    return _outward(near / unit_max, far / unit_min)
-
-
-def error_ulp_text(r: OutputResult, dtype: Any) -> str:
-    """The error in ulps as nnverify prints it: 3 figures where every error the enclosure allows
-    rounds to them, else an interval holding them all (``[0, 4.56e+05]`` for an undecided output)."""
-    lo, hi = error_ulp_range(r, dtype)
-    if _g3(lo) == _g3(hi):
-        return _g3(lo)
-    return f"[{_g3_outward(lo, up=False)}, {_g3_outward(hi, up=True)}]"
-
-
-def _g3(v: float) -> str:
-    return "inf" if math.isinf(v) else ("nan" if math.isnan(v) else f"{v:.3g}")
-
-
-def _g3_outward(v: float, *, up: bool) -> str:
-    """``v`` to 3 significant figures rounded down or up (an end of an interval that must hold it)."""
-    if not math.isfinite(v) or v == 0:
-        return _g3(v)
-    e = math.floor(math.log10(abs(v))) - 2
-    d = Decimal(v).scaleb(-e).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
-    return _g3(float(d.scaleb(e)))
-
-
-def error_abs_range(r: OutputResult) -> tuple[float, float]:
-    """Floats ``(lo, hi)`` with the true absolute error of ``r`` in ``[lo, hi]`` (see :func:`error_ulp_range`)."""
-    if not math.isfinite(r.value):
-        return math.inf, math.inf
-    lo, hi, v = r.exact.lower, r.exact.upper, Fraction(r.value)
-    return _outward(max(lo - v, v - hi, Fraction(0)), max(abs(v - lo), abs(v - hi)))
-
-
-def _outward(low: Fraction, high: Fraction) -> tuple[float, float]:
-    """``low`` rounded down and ``high`` rounded up to floats (``inf`` beyond the range)."""
-    f = _to_float(low)
-    if math.isfinite(f) and Fraction(f) > low:
-        f = math.nextafter(f, -math.inf)
-    g = _to_float(high)
-    if math.isfinite(g) and Fraction(g) < high:
-        g = math.nextafter(g, math.inf)
-    return f, g
-
-
 def _with_tolerance(bound: float, tolerance: float, unit: float) -> float:
     if not tolerance:
         return bound
@@ -258,7 +185,7 @@ def ball_verdict(row: int, k: int, exact: Enclosure, y_ball: arb, prec: int, val
     if mid_f != 0:
         rel = near / mid_f
     else:  # 0, or below the float range (a softmax output of 1e-400)
-        rel = 0.0 if near == 0 else (math.inf if mid == 0 else _to_float(Fraction(near) / abs(mid)))
+        rel = 0.0 if near == 0 else (math.inf if mid == 0 else float_or_inf(Fraction(near) / abs(mid)))
     return OutputResult(
         input=row, output=k, exact=exact, value=value, abs_error=near, rel_error=rel,
         ulp=near / unit_f, bound_abs=total, bound_ulp=math.nextafter(total / unit_f, math.inf),
@@ -303,8 +230,8 @@ def exact_verdict(row: int, k: int, exact: Enclosure, value: float, bound_abs: f
         abs_err = rel_err = ulps = math.inf
     else:
         abs_err = float(near)
-        ulps = _to_float(near / unit)
-        rel_err = _to_float(near / abs(mid)) if mid != 0 else (0.0 if near == 0 else math.inf)
+        ulps = float_or_inf(near / unit)
+        rel_err = float_or_inf(near / abs(mid)) if mid != 0 else (0.0 if near == 0 else math.inf)
     return OutputResult(
         input=row, output=k, exact=exact, value=value, abs_error=abs_err, rel_error=rel_err, ulp=ulps,
         bound_abs=float_up(total) if total is not None else math.inf,

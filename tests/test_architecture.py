@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("symbolic", "strategies"),
     ("certified",),
     ("bounds",),
-    ("compare", "verdicts", "results", "predictions"),
+    ("compare", "verdicts", "error_ranges", "results", "predictions"),
     ("suite", "testing"),
     ("report",),
     ("cli", "__main__", "pytest_plugin"),

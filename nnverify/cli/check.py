@@ -90,25 +90,19 @@ def _g(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-def _error(r: OutputResult, dtype: np.dtype) -> str:
-    from nnverify.verdicts import error_ulp_text  # (the oracle's module: loaded by then)
-
-    return error_ulp_text(r, dtype)
-
-
 def _row(r: OutputResult, digits: int, who: str, dtype: np.dtype) -> str:
     value = np.format_float_positional(r.value, unique=True, trim="-") if math.isfinite(r.value) \
         and 1e-4 <= abs(r.value) < 1e16 else repr(r.value)
     return (
         f"  y{r.output + 1:<3} exact {r.exact.digits(digits)} (± {r.exact.rad_text(2)})  "
-        f"{who} {value}  error {_error(r, dtype)} ulp  bound {_g(r.bound_ulp)} ulp "
+        f"{who} {value}  error {r.ulp_text(dtype)} ulp  bound {_g(r.bound_ulp)} ulp "
         f"(prob. {_g(math.inf if r.prob_bound_ulp is None else r.prob_bound_ulp)})  "
         f"{r.status}"
     )
 
 
 def _where(r: OutputResult, dtype: np.dtype) -> str:
-    return f"input {r.input + 1}, y{r.output + 1}: {_error(r, dtype)} ulp (bound {_g(r.bound_ulp)} ulp)"
+    return f"input {r.input + 1}, y{r.output + 1}: {r.ulp_text(dtype)} ulp (bound {_g(r.bound_ulp)} ulp)"
 
 
 def _wants_predictions(network: Network, inputs: Inputs) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nnverify.compare import CheckReport
+from nnverify.error_ranges import error_abs_range, error_ulp_range
 from nnverify.model import Activation
 from nnverify.report.blocks import Block, Cell, Code, Figure, Heading, Inline, Math, Para, Ref, Strong, Table, Text
 from nnverify.report.certdigits import ball_significant
@@ -24,7 +25,6 @@ from nnverify.report.lang import Words
 from nnverify.report.numbers import format_bound, format_number
 from nnverify.report.plots import activation_plot, ulp_histogram
 from nnverify.report.tables import MAX_SUMMARY_ROWS_WITH_PREDICTIONS, MAX_TABLE_ROWS, TEST_STATUSES, TestSummary
-from nnverify.verdicts import error_abs_range, error_ulp_range
 
 __all__ = ["verification_section", "summary_table_section", "plots_section", "tests_section",
            "weights_section", "status_of"]

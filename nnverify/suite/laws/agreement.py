@@ -37,8 +37,6 @@ __all__ = ["Agreement", "WorstCase"]
 
 def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: Recorder, *, steer: bool) -> None:
     from nnverify.compare import check_outputs
-    from nnverify.verdicts import error_ulp_text
-
     y = run_impl(ctx, network, x)
     X, Y = as_rows(x), as_rows(y)
     report = check_outputs(network, X, Y, progress=False)
@@ -46,7 +44,7 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: Rec
     if steer:
         target(float(report.max_ulp), label="ulp error")
     rec.observe(
-        float(report.max_ulp), ulp=float(report.max_ulp), ulp_text=error_ulp_text(worst, network.dtype),
+        float(report.max_ulp), ulp=float(report.max_ulp), ulp_text=worst.ulp_text(network.dtype),
         input=floats(X[worst.input]),
         output=worst.output + 1, exact=worst.exact.digits(20), observed=float(worst.value),
         bound_ulp=float(worst.bound_ulp), prob_bound_ulp=_prob(worst), network=network.describe(),
@@ -56,7 +54,7 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: Rec
         raise LawBroken(
             "outputs within the derived bound of the exact values",
             f"y{bad.output + 1} of {batch_text(x, bad.input)} is {float(bad.value)!r}; the exact value is "
-            f"{bad.exact.digits(20)}, {error_ulp_text(bad, network.dtype)} ulp away, bound {bad.bound_ulp:.3g} ulp "
+            f"{bad.exact.digits(20)}, {bad.ulp_text(network.dtype)} ulp away, bound {bad.bound_ulp:.3g} ulp "
             f"(status {bad.status})",
             **_details(ctx, network, x, bad),
         )
@@ -65,7 +63,7 @@ def _check_agreement(ctx: SuiteConfig, network: Network, x: np.ndarray, rec: Rec
         raise LawBroken(
             "outputs within the probabilistic bound of the exact values",
             f"suspicious (probabilistic): y{bad.output + 1} of {batch_text(x, bad.input)} is {float(bad.value)!r}; "
-            f"the exact value is {bad.exact.digits(20)}, {error_ulp_text(bad, network.dtype)} ulp away: within the "
+            f"the exact value is {bad.exact.digits(20)}, {bad.ulp_text(network.dtype)} ulp away: within the "
             "sound bound "
             f"{bad.bound_ulp:.3g} ulp (no error is proved) but outside the probabilistic bound "
             f"{_prob(bad):.3g} ulp, where a correct computation lands with probability "
@@ -80,15 +78,13 @@ def _prob(r: Any) -> float:
 
 
 def _details(ctx: SuiteConfig, network: Network, x: np.ndarray, bad: Any) -> dict[str, Any]:
-    from nnverify.verdicts import error_ulp_text
-
     X = as_rows(x)
     return dict(
         network=network_json(network),
         call=call_json(ctx.impl.label, network, x, bad.input + 1 if x.ndim == 2 else None),
         input=floats(X[bad.input]), output=bad.output + 1,
         exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value),
-        ulp=float(bad.ulp), ulp_text=error_ulp_text(bad, network.dtype), bound_ulp=float(bad.bound_ulp),
+        ulp=float(bad.ulp), ulp_text=bad.ulp_text(network.dtype), bound_ulp=float(bad.bound_ulp),
         prob_bound_ulp=_prob(bad),
         abs_error=float(bad.abs_error), status=str(bad.status),
     )

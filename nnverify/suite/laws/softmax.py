@@ -78,16 +78,14 @@ class SoftmaxLaws(Property):
         k = X.shape[1]
         net = activation_network(Activation.SOFTMAX, k, dt)
         from nnverify.compare import check_outputs
-        from nnverify.verdicts import error_ulp_text
-
-        # Row-wise: every row within bound of the exact softmax of that row alone.
+            # Row-wise: every row within bound of the exact softmax of that row alone.
         report = check_outputs(net, X, s, progress=False)
         if not report.ok:
             bad = next(r for r in report.results if not r.ok)
             raise LawBroken(
                 "softmax row by row, within bound of the exact values",
                 f"row {bad.input + 1}, y{bad.output + 1} = {float(bad.value)!r}; exact {bad.exact.digits(20)}, "
-                f"{error_ulp_text(bad, report.dtype)} ulp away, bound {bad.bound_ulp:.3g} ulp",
+                f"{bad.ulp_text(report.dtype)} ulp away, bound {bad.bound_ulp:.3g} ulp",
                 input=floats(a), row=bad.input + 1, output=bad.output + 1,
                 exact=bad.exact.digits(20), exact_radius=float(bad.exact.rad), observed=float(bad.value),
             )
